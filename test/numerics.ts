@@ -1,0 +1,68 @@
+/** Seeded inputs, finite differences and tolerance checks shared by the kernel tests. */
+import { expect } from "vitest";
+
+/** mulberry32: small, fast, and the same on every platform. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [-scale, scale), as f32. */
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
+  return out;
+}
+
+/**
+ * Central differences of a scalar function of `x`, in float64, at every element (or at `indices`).
+ * The step is relative to each element's size so that large and small inputs are both resolved.
+ */
+export function finiteDifferences(f: (x: Float64Array) => number, x: ArrayLike<number>, indices?: number[], eps = 1e-6): Float64Array {
+  const at = Float64Array.from(x);
+  const grad = new Float64Array(at.length);
+  for (const i of indices ?? at.keys()) {
+    const v = at[i];
+    const h = eps * Math.max(1, Math.abs(v));
+    at[i] = v + h;
+    const up = f(at);
+    at[i] = v - h;
+    const down = f(at);
+    at[i] = v;
+    grad[i] = (up - down) / (2 * h);
+  }
+  return grad;
+}
+
+/** Σ w·y: turns a tensor output into the scalar whose gradient w.r.t. y is w. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Asserts |actual - expected| <= atol + rtol·|expected| elementwise and reports the worst element.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what = "values"): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+  }
+}
