@@ -1,17 +1,8 @@
 /** Seeded inputs, finite differences and tolerance checks shared by the kernel tests. */
 import { expect } from "vitest";
+import { mulberry32 } from "../src/seeded-random";
 
-/** mulberry32: small, fast, and the same on every platform. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Uniform values in [-scale, scale), as f32. */
 export function randn(n: number, seed: number, scale = 1): Float32Array {
