@@ -56,6 +56,8 @@ export class Gpu {
   constructor(
     readonly device: GPUDevice,
     info: GpuInfo,
+    /** Held so that Dawn (Node) does not collect the adapter while its device lives. */
+    readonly adapter?: GPUAdapter,
   ) {
     this.info = info;
     this.limits = device.limits;
@@ -66,8 +68,8 @@ export class Gpu {
     this.pool = new BufferPool(device);
     this.arena = new UniformArena(device);
     device.lost.then((lost) => {
-      if (lost.reason === "destroyed") return;
       this.lostError = new GpuDeviceLostError(lost.reason ?? "unknown", lost.message);
+      if (lost.reason === "destroyed") return;
       for (const listener of this.lostListeners) listener(this.lostError);
     });
   }
@@ -76,7 +78,7 @@ export class Gpu {
     return this.lostError !== undefined;
   }
 
-  /** Called once if the device is lost for any reason other than `destroy()`. */
+  /** Called once if the device is lost for any reason other than `destroy()`; acquire a new Gpu to go on. */
   onLost(listener: (e: GpuDeviceLostError) => void): () => void {
     this.lostListeners.add(listener);
     return () => this.lostListeners.delete(listener);

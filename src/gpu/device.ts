@@ -52,5 +52,5 @@ export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gp
     features: [...device.features].sort(),
     limits,
   };
-  return new Gpu(device, info);
+  return new Gpu(device, info, adapter);
 }
