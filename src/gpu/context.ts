@@ -49,6 +49,7 @@ export class Gpu {
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private pendingOps: string[] = [];
+  private staging: GPUBuffer[] = [];
   private checks: Promise<Error | undefined>[] = [];
   private lostError: GpuDeviceLostError | undefined;
   private readonly lostListeners = new Set<(e: GpuDeviceLostError) => void>();
@@ -114,15 +115,28 @@ export class Gpu {
       throw new Error(`upload ${label}: ${data.length} values do not fill shape [${shape.join(", ")}]`);
     }
     const t = this.tensor(shape, type, label);
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (bytes.byteLength % 4 === 0) {
-      this.device.queue.writeBuffer(t.buffer, 0, bytes);
-    } else {
-      const padded = new Uint8Array(tensorBytes(shape, type));
-      padded.set(bytes);
-      this.device.queue.writeBuffer(t.buffer, 0, padded);
-    }
+    this.write(t, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return t;
+  }
+
+  /**
+   * Writes bytes into a tensor in stream order. `queue.writeBuffer` would land before work that is
+   * recorded but not yet submitted, which may still read this (pooled, reused) buffer; so while a
+   * batch is pending the bytes go through a staging buffer copied inside the batch.
+   */
+  write(t: Tensor, bytes: Uint8Array): void {
+    const size = Math.ceil(bytes.byteLength / 4) * 4;
+    if (!this.encoder) {
+      if (size === bytes.byteLength) this.device.queue.writeBuffer(t.buffer, 0, bytes);
+      else this.device.queue.writeBuffer(t.buffer, 0, padTo(bytes, size));
+      return;
+    }
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: `stage ${t.label}` });
+    new Uint8Array(staging.getMappedRange()).set(bytes);
+    staging.unmap();
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(staging, 0, t.buffer, 0, size);
+    this.staging.push(staging);
   }
 
   /** Uploads f32 values as f16 (round to nearest even). */
@@ -193,6 +207,8 @@ export class Gpu {
     this.watch(this.device.popErrorScope(), (msg) => new GpuOutOfMemoryError(`a batch of ${ops.length} ops`, 0, msg));
     this.encoder = undefined;
     this.pendingOps = [];
+    for (const b of this.staging) b.destroy();
+    this.staging = [];
     this.arena.recycle();
   }
 
@@ -286,4 +302,10 @@ export class Gpu {
   private throwIfLost(): void {
     if (this.lostError) throw this.lostError;
   }
+}
+
+function padTo(bytes: Uint8Array, size: number): Uint8Array {
+  const padded = new Uint8Array(size);
+  padded.set(bytes);
+  return padded;
 }

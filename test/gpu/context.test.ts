@@ -96,6 +96,20 @@ describe("GPU context", () => {
     gpu.release(t);
   });
 
+  it("an upload into a reused buffer does not overtake recorded work that still reads it", async () => {
+    const gpu = await testGpu();
+    const first = Float32Array.from({ length: 64 }, (_, k) => k + 1);
+    const src = gpu.upload(first, [64]);
+    const dst = gpu.zeros([64]);
+    gpu.dispatch({ op: "test.scale", shader: fixedArray, uniforms: { p: { n: 64, scale: 2 } }, bindings: { src, dst }, workgroups: [1] });
+    gpu.release(src);
+    const next = gpu.upload(new Float32Array(64).fill(-1), [64]);
+    expect(next.buffer).toBe(src.buffer);
+    expect([...(await gpu.read(dst))]).toEqual([...first].map((v) => 2 * v));
+    expect((await gpu.read(next))[0]).toBe(-1);
+    gpu.release(next, dst);
+  });
+
   it("reuses released buffers of the same size", async () => {
     const gpu = await testGpu();
     const a = gpu.tensor([1000]);
