@@ -33,3 +33,11 @@ export function expectShape(op: string, name: string, t: Tensor, expected: reado
     throw new Error(`${op}: ${name} has shape [${t.shape.join(", ")}], expected [${expected.join(", ")}]`);
   }
 }
+
+/** The same buffer seen with another shape of the same element count (no copy). */
+export function reshape(t: Tensor, shape: readonly number[]): Tensor {
+  if (numel(shape) !== numel(t.shape)) {
+    throw new Error(`cannot view ${describe(t)} as [${shape.join(", ")}]: element counts differ`);
+  }
+  return { ...t, shape: [...shape] };
+}
