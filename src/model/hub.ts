@@ -1,0 +1,292 @@
+/**
+ * Downloads the files of a Llama from the Hugging Face Hub by repo id into a cache: streamed with
+ * per-file progress, cancellable, resumed from partial files after a dropped connection, and served
+ * from the cache without touching the network once a revision is complete.
+ */
+
+import { ModelFormatError } from "./errors";
+import { parseShardIndex, SHARD_INDEX_FILE } from "./sharded";
+
+/** One file of one revision of one repo. */
+export interface HubFileKey {
+  repoId: string;
+  revision: string;
+  file: string;
+}
+
+/** A file being written; its bytes stay a partial (resumable) until `commit`. */
+export interface HubCacheWriter {
+  write(chunk: Uint8Array<ArrayBuffer>): Promise<void>;
+  /** The file is whole: make it visible to `get`. */
+  commit(): Promise<void>;
+  /** Stop writing and keep what was written as the partial to resume from. */
+  close(): Promise<void>;
+}
+
+/** Where downloads live: a directory in Node (hub-cache-node.ts), OPFS in the browser (hub-cache-browser.ts). */
+export interface HubCache {
+  /** The complete file, or null. A Blob so that multi-GiB shards are read lazily, slice by slice. */
+  get(key: HubFileKey): Promise<Blob | null>;
+  /** Bytes of the partial download, 0 when there is none. */
+  partialSize(key: HubFileKey): Promise<number>;
+  /** Opens the partial for writing: appended to when `append`, else emptied first. */
+  openPartial(key: HubFileKey, append: boolean): Promise<HubCacheWriter>;
+}
+
+/** Path segments of a cached file: `<repo owner>/<repo name>/<revision>/<file path…>`. */
+export function hubCachePath({ repoId, revision, file }: HubFileKey): string[] {
+  // Revisions such as "refs/pr/1" contain slashes; one segment keeps them from nesting.
+  return [...repoId.split("/"), encodeURIComponent(revision), ...file.split("/")];
+}
+
+export type HubErrorKind = "not-found" | "unauthorized" | "http" | "network" | "incomplete" | "invalid";
+
+/** A download that failed; the message names the repo, the file and what to do. */
+export class HubError extends Error {
+  override name = "HubError";
+  constructor(
+    readonly kind: HubErrorKind,
+    message: string,
+    readonly url?: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface DownloadProgress {
+  file: string;
+  loadedBytes: number;
+  /** From Content-Length (Content-Range when resuming); undefined when the server does not say. */
+  totalBytes: number | undefined;
+  fromCache: boolean;
+}
+
+export interface DownloadOptions {
+  cache: HubCache;
+  revision?: string;
+  endpoint?: string;
+  /** A Hugging Face access token, for gated or private repos. */
+  token?: string;
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
+  /** Times a file is resumed after its connection drops, within one call. */
+  retries?: number;
+}
+
+/** The downloaded files, read from the cache. */
+export interface DownloadedModel {
+  repoId: string;
+  revision: string;
+  /** Every file that exists in the repo among those a Llama needs, by name. */
+  files: ReadonlyMap<string, Blob>;
+  /** A text file by name, null when the repo has none (the shape `loadTokenizer` reads through). */
+  readText(name: string): Promise<string | null>;
+}
+
+const requiredFiles = ["config.json", "tokenizer.json", "tokenizer_config.json"];
+const optionalFiles = ["generation_config.json", "special_tokens_map.json", "chat_template.jinja"];
+const singleWeights = "model.safetensors";
+/** Written last: its presence means every file of the revision is in the cache. */
+const manifestFile = ".prunelab-complete.json";
+
+const repoIdPattern = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+/** Shard file names of the index, checked to stay inside the repo folder. */
+function shardFiles(indexText: string): string[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(indexText);
+  } catch (e) {
+    throw new ModelFormatError(SHARD_INDEX_FILE, `is not valid JSON: ${(e as Error).message}`);
+  }
+  const { shards } = parseShardIndex(json);
+  for (const shard of shards) {
+    // parseShardIndex rules out folders; "" "." and ".." would still name the cache folder or its parent.
+    if (shard === "" || shard === "." || shard === "..")
+      throw new ModelFormatError(SHARD_INDEX_FILE, `names the shard "${shard}", which is not a file`);
+  }
+  return shards;
+}
+
+/**
+ * Fetches config, tokenizer and weights (one model.safetensors, or the shard index and every shard
+ * it names) of `repoId` at `revision` into `cache`; files already complete there are not fetched.
+ * A branch such as "main" is cached under its name and not checked again; pass a commit hash to pin one.
+ */
+export async function downloadModel(repoId: string, options: DownloadOptions): Promise<DownloadedModel> {
+  const { cache, revision = "main", signal } = options;
+  if (!repoIdPattern.test(repoId) || repoId.includes("..")) {
+    throw new HubError(
+      "invalid",
+      `"${repoId}" is not a Hugging Face repo id (expected "owner/name", e.g. "HuggingFaceTB/SmolLM2-135M-Instruct")`,
+    );
+  }
+  if (revision === "" || revision.includes("..")) {
+    throw new HubError("invalid", `revision "${revision}" of ${repoId} is not a branch, tag or commit`);
+  }
+  signal?.throwIfAborted();
+  const key = (file: string): HubFileKey => ({ repoId, revision, file });
+  const files = new Map<string, Blob>();
+  const model: DownloadedModel = {
+    repoId,
+    revision,
+    files,
+    readText: async (name) => (await files.get(name)?.text()) ?? null,
+  };
+
+  const manifest = await cache.get(key(manifestFile));
+  if (manifest) {
+    const names: string[] = JSON.parse(await manifest.text());
+    const cached = await Promise.all(names.map((name) => cache.get(key(name))));
+    if (cached.every((blob) => blob !== null)) {
+      for (const [i, blob] of cached.entries()) {
+        files.set(names[i], blob);
+        options.onProgress?.({ file: names[i], loadedBytes: blob.size, totalBytes: blob.size, fromCache: true });
+      }
+      return model;
+    }
+  }
+
+  const fetchInto = async (file: string, optional: boolean): Promise<Blob | null> => {
+    const blob = await downloadFile(key(file), options, optional);
+    if (blob) files.set(file, blob);
+    return blob;
+  };
+  for (const file of requiredFiles) await fetchInto(file, false);
+  for (const file of optionalFiles) await fetchInto(file, true);
+  // A cached index means a sharded model; otherwise ask for the single file first, as transformers does.
+  const shardedInCache = (await cache.get(key(SHARD_INDEX_FILE))) !== null;
+  const single = shardedInCache ? null : await fetchInto(singleWeights, true);
+  const index = single ? null : await fetchInto(SHARD_INDEX_FILE, true);
+  if (!single && !index) {
+    throw new HubError(
+      "not-found",
+      `${repoId} (revision ${revision}) has neither ${singleWeights} nor ${SHARD_INDEX_FILE}; only safetensors weights are supported`,
+    );
+  }
+  if (index) for (const shard of shardFiles(await index.text())) await fetchInto(shard, false);
+
+  const writer = await cache.openPartial(key(manifestFile), false);
+  await writer.write(new TextEncoder().encode(JSON.stringify([...files.keys()])));
+  await writer.commit();
+  return model;
+}
+
+function fileUrl(endpoint: string, { repoId, revision, file }: HubFileKey): string {
+  return `${endpoint.replace(/\/+$/, "")}/${repoId}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/** `bytes START-END/TOTAL` → START and TOTAL (TOTAL may be `*`). */
+function parseContentRange(header: string | null): { start: number; total: number | undefined } | null {
+  const m = header?.match(/^bytes (\d+)-\d+\/(\d+|\*)$/);
+  return m ? { start: Number(m[1]), total: m[2] === "*" ? undefined : Number(m[2]) } : null;
+}
+
+/** One file into the cache, resuming its partial; null when `optional` and the repo has no such file. */
+async function downloadFile(key: HubFileKey, options: DownloadOptions, optional: boolean): Promise<Blob | null> {
+  const { cache, endpoint = "https://huggingface.co", token, onProgress, signal, retries = 3 } = options;
+  const cached = await cache.get(key);
+  if (cached) {
+    onProgress?.({ file: key.file, loadedBytes: cached.size, totalBytes: cached.size, fromCache: true });
+    return cached;
+  }
+  const url = fileUrl(endpoint, key);
+  const what = `${key.file} of ${key.repoId} (revision ${key.revision})`;
+  for (let attempt = 0; ; attempt++) {
+    const offset = await cache.partialSize(key);
+    const headers: Record<string, string> = {};
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (offset > 0) headers.Range = `bytes=${offset}-`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal });
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw new HubError("network", `cannot reach ${url} for ${what}: ${reasonOf(e)}`, url);
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      if (optional) return null;
+      throw new HubError("not-found", `${what} was not found (HTTP 404 at ${url}): check the repo id, revision and file name`, url, 404);
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new HubError(
+        "unauthorized",
+        `${key.repoId} refused ${key.file} (HTTP ${response.status}): the repo may be gated or private; accept its terms on the Hub and pass an access token (token option)`,
+        url,
+        response.status,
+      );
+    }
+    if (response.status === 416) {
+      // The partial holds every byte already (a commit was interrupted), or it is stale and starts over.
+      await response.body?.cancel();
+      const whole = offset > 0 && response.headers.get("Content-Range") === `bytes */${offset}`;
+      const writer = await cache.openPartial(key, whole);
+      if (whole) return committed(cache, key, writer, what);
+      await writer.close();
+      if (attempt < retries) continue;
+      throw new HubError("http", `${what}: ${url} cannot serve bytes from ${offset} (HTTP 416)`, url, 416);
+    }
+    if (response.status !== 200 && response.status !== 206) {
+      await response.body?.cancel();
+      throw new HubError("http", `${what}: HTTP ${response.status} ${response.statusText} from ${url}`, url, response.status);
+    }
+    // A 200 to a Range request is the whole file, so the partial starts over. Browsers hide
+    // Content-Range from cross-origin scripts unless the server exposes it; a 206 then counts from `offset`.
+    const resumed = response.status === 206;
+    const contentRange = response.headers.get("Content-Range");
+    const range = parseContentRange(contentRange);
+    if (resumed && contentRange !== null && range?.start !== offset) {
+      await response.body?.cancel();
+      throw new HubError("http", `${what}: asked for bytes from ${offset} but ${url} answered Content-Range ${contentRange}`, url, 206);
+    }
+    const start = resumed ? offset : 0;
+    // Content-Length counts the bytes on the wire, and fetch hands over decompressed ones.
+    const compressed = (response.headers.get("Content-Encoding") ?? "identity") !== "identity";
+    const length = response.headers.get("Content-Length");
+    const totalBytes = range?.total ?? (length === null || compressed ? undefined : start + Number(length));
+    const writer = await cache.openPartial(key, start > 0);
+    let loadedBytes = start;
+    try {
+      if (!response.body) throw new Error("the response has no body");
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await writer.write(value);
+        loadedBytes += value.byteLength;
+        onProgress?.({ file: key.file, loadedBytes, totalBytes, fromCache: false });
+      }
+    } catch (e) {
+      await writer.close();
+      if (signal?.aborted) throw signal.reason;
+      if (attempt < retries) continue;
+      throw new HubError(
+        "network",
+        `download of ${what} from ${url} broke off after ${loadedBytes} bytes (${reasonOf(e)}); the partial file is kept and the next call resumes it`,
+        url,
+      );
+    }
+    if (totalBytes !== undefined && loadedBytes !== totalBytes) {
+      await writer.close();
+      if (attempt < retries) continue;
+      throw new HubError("incomplete", `${what}: got ${loadedBytes} of ${totalBytes} bytes from ${url}; the next call resumes it`, url);
+    }
+    return committed(cache, key, writer, what);
+  }
+}
+
+async function committed(cache: HubCache, key: HubFileKey, writer: HubCacheWriter, what: string): Promise<Blob> {
+  await writer.commit();
+  const blob = await cache.get(key);
+  if (!blob) throw new HubError("invalid", `${what} was written but the cache cannot read it back`);
+  return blob;
+}
+
+/** undici reports "fetch failed" and puts the reason (ECONNREFUSED, "other side closed") in `cause`. */
+function reasonOf(e: unknown): string {
+  const cause = (e as Error).cause;
+  return cause instanceof Error ? cause.message : (e as Error).message;
+}

@@ -1,0 +1,116 @@
+/**
+ * An HTTP server on 127.0.0.1 that serves fixture repos in the Hub's URL layout
+ * (`/{owner}/{name}/resolve/{revision}/{file}`), with Range requests and the failures a real
+ * download meets: a body that stalls part-way and a connection dropped there, a server that
+ * ignores Range or hides Content-Range, a gated repo that wants a token.
+ */
+
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FixtureRepo {
+  files: Record<string, Uint8Array>;
+  /** When set, requests without `Authorization: Bearer <token>` get 401. */
+  token?: string;
+}
+
+export interface ServedRequest {
+  repo: string;
+  file: string;
+  range: string | undefined;
+  authorization: string | undefined;
+  status: number;
+}
+
+export interface HubFixtureServer {
+  endpoint: string;
+  requests: ServedRequest[];
+  /** file → bytes sent before the body stalls (never ends), on the next request for it only. */
+  stallOnce: Map<string, number>;
+  /**
+   * Destroys the connections of stalled bodies. Called from the client's onProgress once it holds
+   * the stalled bytes, so the drop point is exact (a drop racing the client's reads is not).
+   */
+  dropStalled(): void;
+  /** Answer every request with the whole file (200), as servers without Range support do. */
+  ignoreRange: boolean;
+  /** Send 206 without Content-Range, as a browser shows it when a cross-origin server does not expose the header. */
+  hideContentRange: boolean;
+  close(): Promise<void>;
+}
+
+export async function startHubFixtureServer(repos: Record<string, FixtureRepo>): Promise<HubFixtureServer> {
+  const requests: ServedRequest[] = [];
+  const stallOnce = new Map<string, number>();
+  const stalled = new Set<ServerResponse>();
+  const state = { ignoreRange: false, hideContentRange: false };
+  const server = createServer((req, res) => {
+    const m = (req.url ?? "").match(/^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/);
+    const repoName = m ? decodeURIComponent(m[1]) : "";
+    const file = m ? decodeURIComponent(m[3]) : "";
+    const repo = repos[repoName];
+    const served = (status: number) => {
+      requests.push({ repo: repoName, file, range: req.headers.range, authorization: req.headers.authorization, status });
+    };
+    if (repo?.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`) {
+      served(401);
+      res.writeHead(401).end("Access to this repo is restricted");
+      return;
+    }
+    const body = repo?.files[file];
+    if (!m || decodeURIComponent(m[2]) !== "main" || !body) {
+      served(404);
+      res.writeHead(404, { "X-Error-Code": "EntryNotFound" }).end("Entry not found");
+      return;
+    }
+    const range = state.ignoreRange ? null : req.headers.range?.match(/^bytes=(\d+)-$/);
+    const start = range ? Number(range[1]) : 0;
+    if (start >= body.length && range) {
+      served(416);
+      res.writeHead(416, { "Content-Range": `bytes */${body.length}` }).end();
+      return;
+    }
+    const part = body.subarray(start);
+    served(range ? 206 : 200);
+    res.writeHead(range ? 206 : 200, {
+      "Content-Length": part.length,
+      ...(range && !state.hideContentRange ? { "Content-Range": `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+    });
+    const stall = stallOnce.get(file);
+    stallOnce.delete(file);
+    if (stall === undefined) {
+      res.end(part);
+    } else {
+      res.write(part.subarray(0, stall));
+      stalled.add(res);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    stallOnce,
+    dropStalled() {
+      for (const res of stalled) res.destroy();
+      stalled.clear();
+    },
+    get ignoreRange() {
+      return state.ignoreRange;
+    },
+    set ignoreRange(v: boolean) {
+      state.ignoreRange = v;
+    },
+    get hideContentRange() {
+      return state.hideContentRange;
+    },
+    set hideContentRange(v: boolean) {
+      state.hideContentRange = v;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
