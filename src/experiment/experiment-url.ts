@@ -1,0 +1,55 @@
+/**
+ * Experiment ⇄ page URL. Only fields that differ from the defaults are written, one query parameter
+ * per field under its dotted path (`?prune.start=9&prune.count=6&lora.rank=16`), so a shared link
+ * stays short and readable, and a link keeps meaning the same thing when new fields get defaults.
+ * Parameters without a dot (e.g. `step`) belong to the page, not the experiment, and are kept.
+ */
+import { defaultExperiment, type Experiment, experimentChanges, type NormalisedExperiment, normaliseExperiment } from "./experiment";
+
+type Level = Record<string, unknown>;
+
+/** Replaces the experiment's parameters in `search` (with or without "?"); other parameters are kept. */
+export function experimentToSearch(experiment: Experiment, search = ""): string {
+  const params = new URLSearchParams(search);
+  for (const key of [...params.keys()]) if (key.includes(".")) params.delete(key);
+  for (const [path, value] of flatten(experimentChanges(experiment), "")) params.set(path, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export function experimentFromSearch(search: string): NormalisedExperiment {
+  const defaults = defaultExperiment() as unknown as Level;
+  const nested: Level = {};
+  for (const [path, text] of new URLSearchParams(search)) {
+    if (!path.includes(".")) continue;
+    const keys = path.split(".");
+    let level = nested;
+    for (const key of keys.slice(0, -1)) {
+      if (typeof level[key] !== "object" || level[key] === null) level[key] = {};
+      level = level[key] as Level;
+    }
+    level[keys.at(-1) as string] = parseValue(text, leafAt(defaults, keys));
+  }
+  return normaliseExperiment(nested, "link");
+}
+
+function* flatten(level: Level, prefix: string): Generator<[string, unknown]> {
+  for (const [key, value] of Object.entries(level)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === "object" && value !== null) yield* flatten(value as Level, path);
+    else yield [path, value];
+  }
+}
+
+function leafAt(level: Level, keys: string[]): unknown {
+  let v: unknown = level;
+  for (const key of keys) v = typeof v === "object" && v !== null ? (v as Level)[key] : undefined;
+  return v;
+}
+
+/** Text from the URL as the type the default has, so normalisation can judge it like any other input. */
+function parseValue(text: string, fallback: unknown): unknown {
+  if (typeof fallback === "number") return text.trim() === "" ? Number.NaN : Number(text);
+  if (typeof fallback === "boolean") return text === "true" || text === "1" ? true : text === "false" || text === "0" ? false : text;
+  return text;
+}

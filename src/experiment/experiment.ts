@@ -1,0 +1,172 @@
+/**
+ * The state that defines an experiment: everything needed to replay a study (model source,
+ * calibration set, chosen block, distillation, LoRA, evaluation, merging, seeds). It is a plain
+ * object of strings, numbers and booleans so that it serialises to a URL, a JSON manifest and
+ * IndexedDB without adapters, and so that `normaliseExperiment` can check any untrusted copy
+ * field by field against the defaults.
+ */
+
+export type ModelSourceKind = "demo" | "hub" | "local";
+
+export interface Experiment {
+  model: {
+    source: ModelSourceKind;
+    /** Hugging Face repo id, e.g. "HuggingFaceTB/SmolLM2-135M-Instruct" (source "hub"). */
+    repo: string;
+    revision: string;
+    /** The Hub (or a mirror of it) that serves `repo`. */
+    endpoint: string;
+    /** What the user picked (folder or file names) for source "local"; files cannot travel in a link. */
+    localName: string;
+  };
+  calibration: { dataset: string; samples: number; maxTokens: number };
+  /** The block of consecutive decoder layers to drop; count 0 means none chosen yet. */
+  prune: { start: number; count: number; metric: "angular" | "block-influence" };
+  distill: { dataset: string; consistencyFilter: boolean; maxNewTokens: number };
+  lora: { rank: number; alpha: number; dropout: number; learningRate: number; epochs: number; batchSize: number; targets: string };
+  evaluate: { suite: string; fewShot: number };
+  merge: { t: number };
+  sampling: { temperature: number; topK: number; topP: number; maxTokens: number; seed: number };
+  seeds: { data: number; train: number };
+}
+
+export function defaultExperiment(): Experiment {
+  return {
+    model: { source: "demo", repo: "", revision: "main", endpoint: "https://huggingface.co", localName: "" },
+    calibration: { dataset: "demo-calibration", samples: 64, maxTokens: 256 },
+    prune: { start: 0, count: 0, metric: "angular" },
+    distill: { dataset: "demo-train", consistencyFilter: true, maxNewTokens: 256 },
+    lora: { rank: 8, alpha: 16, dropout: 0.05, learningRate: 2e-4, epochs: 2, batchSize: 8, targets: "q_proj,k_proj,v_proj,o_proj" },
+    evaluate: { suite: "demo-suite", fewShot: 0 },
+    merge: { t: 0.5 },
+    sampling: { temperature: 0.7, topK: 40, topP: 0.95, maxTokens: 128, seed: 1 },
+    seeds: { data: 1, train: 1 },
+  };
+}
+
+export interface NumberRule {
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+/** Bounds for numeric fields by dotted path; a value outside them is replaced by the default. */
+const numberRules: Record<string, NumberRule> = {
+  "calibration.samples": { min: 1, max: 100_000, integer: true },
+  "calibration.maxTokens": { min: 1, max: 131_072, integer: true },
+  "prune.start": { min: 0, max: 1024, integer: true },
+  "prune.count": { min: 0, max: 1024, integer: true },
+  "distill.maxNewTokens": { min: 1, max: 131_072, integer: true },
+  "lora.rank": { min: 1, max: 4096, integer: true },
+  "lora.alpha": { min: 0, max: 1e6 },
+  "lora.dropout": { min: 0, max: 0.99 },
+  "lora.learningRate": { min: 0, max: 1 },
+  "lora.epochs": { min: 0, max: 1000 },
+  "lora.batchSize": { min: 1, max: 4096, integer: true },
+  "evaluate.fewShot": { min: 0, max: 64, integer: true },
+  "merge.t": { min: 0, max: 1 },
+  "sampling.temperature": { min: 0, max: 10 },
+  "sampling.topK": { min: 0, max: 1_000_000, integer: true },
+  "sampling.topP": { min: 0, max: 1 },
+  "sampling.maxTokens": { min: 1, max: 131_072, integer: true },
+  "sampling.seed": { min: 0, max: 2 ** 32 - 1, integer: true },
+  "seeds.data": { min: 0, max: 2 ** 32 - 1, integer: true },
+  "seeds.train": { min: 0, max: 2 ** 32 - 1, integer: true },
+};
+
+/** The bounds of a numeric field (dotted path), for forms that should not offer values the experiment rejects. */
+export function numberRule(path: string): NumberRule | undefined {
+  return numberRules[path];
+}
+
+const stringChoices: Record<string, readonly string[]> = {
+  "model.source": ["demo", "hub", "local"],
+  "prune.metric": ["angular", "block-influence"],
+};
+
+export interface NormalisedExperiment {
+  experiment: Experiment;
+  /** One line per field that was ignored or replaced, naming the field and why. */
+  warnings: string[];
+}
+
+/**
+ * Reads an experiment from untrusted input (URL, manifest, IndexedDB): missing fields take their
+ * defaults, fields of the wrong type or out of range are replaced by the default with a warning,
+ * unknown fields are dropped with a warning. Never throws for a bad field.
+ */
+export function normaliseExperiment(value: unknown, source: string): NormalisedExperiment {
+  const warnings: string[] = [];
+  const experiment = mergeLevel(defaultExperiment(), value, "", source, warnings) as unknown as Experiment;
+  return { experiment, warnings };
+}
+
+type Level = Record<string, unknown>;
+
+function isObject(v: unknown): v is Level {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function mergeLevel(defaults: object, value: unknown, prefix: string, source: string, warnings: string[]): Level {
+  const out: Level = { ...(defaults as Level) };
+  if (value === undefined) return out;
+  if (!isObject(value)) {
+    warnings.push(`${source}: ${prefix || "experiment"} should be an object; using defaults`);
+    return out;
+  }
+  for (const [key, given] of Object.entries(value)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!(key in out)) {
+      warnings.push(`${source}: unknown field ${path} ignored`);
+      continue;
+    }
+    const fallback = out[key];
+    if (isObject(fallback)) {
+      out[key] = mergeLevel(fallback, given, path, source, warnings);
+    } else if (typeof given !== typeof fallback) {
+      warnings.push(`${source}: ${path} should be a ${typeof fallback}, got ${JSON.stringify(given)}; using ${JSON.stringify(fallback)}`);
+    } else {
+      const problem = checkLeaf(path, given);
+      if (problem) warnings.push(`${source}: ${path} ${problem}; using ${JSON.stringify(fallback)}`);
+      else out[key] = given;
+    }
+  }
+  return out;
+}
+
+/** String fields that must look like something; e.g. an endpoint that is not an http(s) URL would fail every download. */
+const stringPatterns: Record<string, { pattern: RegExp; what: string }> = {
+  "model.endpoint": { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, what: "an http(s) URL" },
+};
+
+function checkLeaf(path: string, value: unknown): string | undefined {
+  const rule = numberRules[path];
+  if (rule && typeof value === "number") {
+    if (!Number.isFinite(value) || value < rule.min || value > rule.max) return `is ${value}, outside [${rule.min}, ${rule.max}]`;
+    if (rule.integer && !Number.isInteger(value)) return `is ${value}, not an integer`;
+  }
+  const choices = stringChoices[path];
+  if (choices && typeof value === "string" && !choices.includes(value)) return `is "${value}", not one of ${choices.join(", ")}`;
+  const shape = stringPatterns[path];
+  if (shape && typeof value === "string" && !shape.pattern.test(value)) return `is "${value}", not ${shape.what}`;
+  return undefined;
+}
+
+/** The fields of `experiment` that differ from the defaults, as a nested partial object. */
+export function experimentChanges(experiment: Experiment): Level {
+  return diffLevel(defaultExperiment() as unknown as Level, experiment as unknown as Level);
+}
+
+function diffLevel(defaults: Level, value: Level): Level {
+  const out: Level = {};
+  for (const [key, v] of Object.entries(value)) {
+    const d = defaults[key];
+    if (isObject(v) && isObject(d)) {
+      const inner = diffLevel(d, v);
+      if (Object.keys(inner).length > 0) out[key] = inner;
+    } else if (v !== d) {
+      out[key] = v;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/** The workbench: header (experiment actions, GPU badge), the pipeline's steps and tools as a sidebar, and the open panel. */
+import { dismissNotices, showPanel, useWorkbench } from "../store/workbench-store";
+import { ExperimentActions } from "./ExperimentActions";
+import { GpuBadge } from "./GpuBadge";
+import { ModelPanel } from "./ModelPanel";
+import { NoWebGpuNotice } from "./NoWebGpuNotice";
+import { PendingStepPanel } from "./PendingStepPanel";
+import { PlaygroundPanel } from "./PlaygroundPanel";
+import { RunsPanel } from "./RunsPanel";
+import { type PanelId, steps, tools } from "./steps";
+
+function NavButton({ id, label, index }: { id: PanelId; label: string; index?: number }) {
+  const current = useWorkbench((s) => s.panel === id);
+  return (
+    <li>
+      <button type="button" className="nav" aria-current={current ? "page" : undefined} onClick={() => showPanel(id)} data-panel={id}>
+        {index !== undefined ? <span className="nav-index">{index + 1}</span> : null}
+        {label}
+      </button>
+    </li>
+  );
+}
+
+function Panel({ id }: { id: PanelId }) {
+  if (id === "model") return <ModelPanel />;
+  if (id === "playground") return <PlaygroundPanel />;
+  if (id === "runs") return <RunsPanel />;
+  const step = steps.find((s) => s.id === id);
+  return step ? <PendingStepPanel step={step} /> : null;
+}
+
+export function App() {
+  const panel = useWorkbench((s) => s.panel);
+  const notices = useWorkbench((s) => s.notices);
+  const step = steps.find((s) => s.id === panel);
+  const title = step?.title ?? tools.find((t) => t.id === panel)?.title ?? "";
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1 className="brand">
+          Prunelab <span className="muted">prune · distill · recover</span>
+        </h1>
+        <ExperimentActions />
+        <GpuBadge />
+      </header>
+      <nav className="sidebar" aria-label="Pipeline">
+        <h2 className="nav-heading">Pipeline</h2>
+        <ol>
+          {steps.map((s, i) => (
+            <NavButton key={s.id} id={s.id} label={s.title} index={i} />
+          ))}
+        </ol>
+        <h2 className="nav-heading">Tools</h2>
+        <ul>
+          {tools.map((t) => (
+            <NavButton key={t.id} id={t.id} label={t.title} />
+          ))}
+        </ul>
+      </nav>
+      <main className="main" aria-labelledby="panel-title" data-panel={panel}>
+        <NoWebGpuNotice />
+        {notices.length > 0 ? (
+          <div className="note" role="status">
+            <ul>
+              {notices.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ul>
+            <button type="button" className="secondary" onClick={dismissNotices}>
+              Dismiss
+            </button>
+          </div>
+        ) : null}
+        <h2 id="panel-title">{title}</h2>
+        {step ? <p className="summary">{step.summary}</p> : null}
+        <Panel id={panel} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,58 @@
+/** Which experiment settings each panel edits, with their labels; the form's input types follow the defaults' types. */
+import type { PanelId } from "./steps";
+
+export interface FieldInfo {
+  /** Dotted path into the experiment, e.g. "lora.rank". */
+  path: string;
+  label: string;
+  step?: number;
+  choices?: readonly { value: string; label: string }[];
+}
+
+export const panelFields: Partial<Record<PanelId, readonly FieldInfo[]>> = {
+  analyze: [
+    { path: "calibration.dataset", label: "Calibration set" },
+    { path: "calibration.samples", label: "Calibration prompts" },
+    { path: "calibration.maxTokens", label: "Tokens per prompt" },
+    {
+      path: "prune.metric",
+      label: "Metric",
+      choices: [
+        { value: "angular", label: "Angular distance" },
+        { value: "block-influence", label: "Block Influence" },
+      ],
+    },
+    { path: "seeds.data", label: "Data seed" },
+  ],
+  prune: [
+    { path: "prune.start", label: "First layer to drop" },
+    { path: "prune.count", label: "Layers to drop (0: none chosen)" },
+  ],
+  distill: [
+    { path: "distill.dataset", label: "Fine-tuning set" },
+    { path: "distill.consistencyFilter", label: "Keep a rewrite only if its answer matches" },
+    { path: "distill.maxNewTokens", label: "Max tokens per rewrite" },
+  ],
+  train: [
+    { path: "lora.rank", label: "LoRA rank r" },
+    { path: "lora.alpha", label: "LoRA alpha" },
+    { path: "lora.dropout", label: "LoRA dropout", step: 0.01 },
+    { path: "lora.targets", label: "Target modules" },
+    { path: "lora.learningRate", label: "Learning rate", step: 1e-5 },
+    { path: "lora.epochs", label: "Epochs" },
+    { path: "lora.batchSize", label: "Batch size" },
+    { path: "seeds.train", label: "Training seed" },
+  ],
+  evaluate: [
+    { path: "evaluate.suite", label: "Benchmark suite" },
+    { path: "evaluate.fewShot", label: "Few-shot examples" },
+  ],
+  merge: [{ path: "merge.t", label: "SLERP t (0: first model, 1: second)", step: 0.05 }],
+  playground: [
+    { path: "sampling.temperature", label: "Temperature", step: 0.05 },
+    { path: "sampling.topK", label: "Top-k (0: off)" },
+    { path: "sampling.topP", label: "Top-p", step: 0.01 },
+    { path: "sampling.maxTokens", label: "Max new tokens" },
+    { path: "sampling.seed", label: "Seed" },
+  ],
+};

@@ -1,0 +1,60 @@
+/** The pipeline's steps in order, what each does, and which issue builds the ones not built yet. */
+export type StepId = "model" | "analyze" | "prune" | "distill" | "train" | "evaluate" | "merge" | "speculate" | "export";
+export type ToolId = "playground" | "runs";
+export type PanelId = StepId | ToolId;
+
+export interface StepInfo {
+  id: StepId;
+  title: string;
+  summary: string;
+  /** The issue that builds this step; absent once it is built. */
+  arrivesWith?: number;
+}
+
+export const steps: readonly StepInfo[] = [
+  { id: "model", title: "Model", summary: "Load the bundled demo model, local files, or a Hugging Face Hub repo." },
+  {
+    id: "analyze",
+    title: "Analyze",
+    summary: "Measure how much each run of n consecutive blocks changes the hidden state (angular distance, Block Influence).",
+    arrivesWith: 7,
+  },
+  { id: "prune", title: "Prune", summary: "Drop the chosen block of layers and account for parameters and FLOPs.", arrivesWith: 7 },
+  {
+    id: "distill",
+    title: "Distill",
+    summary: "The unpruned model rewrites each fine-tuning target in its own words; a consistency filter keeps faithful rewrites.",
+    arrivesWith: 8,
+  },
+  {
+    id: "train",
+    title: "Train",
+    summary: "LoRA fine-tune the pruned model on the original (SFT) and self-distilled (SDD) data.",
+    arrivesWith: 8,
+  },
+  { id: "evaluate", title: "Evaluate", summary: "Benchmark suite, average accuracy and quality recovery %.", arrivesWith: 8 },
+  { id: "merge", title: "Merge", summary: "SLERP-merge two fine-tuned models.", arrivesWith: 9 },
+  {
+    id: "speculate",
+    title: "Speculate",
+    summary: "Use the pruned model as a speculative-decoding draft: acceptance rate and speed-up.",
+    arrivesWith: 9,
+  },
+  {
+    id: "export",
+    title: "Export",
+    summary: "safetensors + config.json, PEFT adapters, layer_distances.csv, mergekit YAML, JSONL, manifest.",
+    arrivesWith: 9,
+  },
+];
+
+export const tools: readonly { id: ToolId; title: string }[] = [
+  { id: "playground", title: "Playground" },
+  { id: "runs", title: "Runs" },
+];
+
+const panelIds = new Set<string>([...steps.map((s) => s.id), ...tools.map((t) => t.id)]);
+
+export function isPanelId(value: string | null): value is PanelId {
+  return value !== null && panelIds.has(value);
+}

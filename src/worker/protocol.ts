@@ -1,0 +1,79 @@
+/** The engine's methods as the UI calls them through the worker: what each takes, reports and returns. */
+import type { GpuInfo } from "../gpu/context";
+import type { RpcClient } from "./rpc";
+
+/** A file the user picked, with its path inside a picked folder ("" folder part for a single file). */
+export interface PickedFile {
+  path: string;
+  file: File;
+}
+
+export type ModelRequest =
+  | { kind: "demo" }
+  | { kind: "hub"; repo: string; revision: string; endpoint: string }
+  | { kind: "files"; files: PickedFile[] };
+
+/** What the model card shows. */
+export interface ModelCard {
+  name: string;
+  /** Where it came from, e.g. "Hugging Face folder", "GGUF", "llama2.c", "Hub: owner/repo". */
+  format: string;
+  architecture: string;
+  parameters: number;
+  weightBytes: number;
+  layers: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  contextLength: number;
+  dtypes: string[];
+  hasChatTemplate: boolean;
+}
+
+/** Progress of a long job; `total` 0 means unknown. */
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+  unit: "bytes" | "tokens" | "items";
+}
+
+export interface Sampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  maxTokens: number;
+  seed: number;
+}
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export type GenerateRequest = ({ mode: "completion"; prompt: string } | { mode: "chat"; messages: ChatMessage[] }) & { sampling: Sampling };
+
+/** Streamed while generating: the text added since the last event. */
+export interface GenerateDelta {
+  text: string;
+  tokens: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number;
+  promptTokens: number;
+  seconds: number;
+  stopReason: "eos" | "length";
+}
+
+export interface EngineMethods {
+  gpu: { params: { disableF16?: boolean }; progress: never; result: GpuInfo };
+  loadModel: { params: ModelRequest; progress: Progress; result: ModelCard };
+  generate: { params: GenerateRequest; progress: GenerateDelta; result: GenerateResult };
+}
+
+export type EngineClient = RpcClient<EngineMethods>;
