@@ -1,7 +1,8 @@
+/** `prunelab` entry point (bin/prunelab.mjs): runs the command and exits with its code. */
 import "../gpu/node-globals";
-import { acquireGpu } from "../gpu/device";
-import { nodeGpu } from "../gpu/node-gpu";
+import { runCli } from "./run-cli";
 
-const gpu = await acquireGpu(nodeGpu());
-console.log(JSON.stringify(gpu.info, null, 2));
-gpu.destroy();
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+});

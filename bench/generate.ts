@@ -1,0 +1,99 @@
+/**
+ * Prefill and decode tokens/s of the GPU model (batch 1, KV cache) against the CPU reference in the
+ * same run (and GPU decode tokens/s for a batch of 8), for a SmolLM2-135M-shaped and a demo-sized random Llama. Run: `npm run bench:generate`
+ * (with VK_ICD_FILENAMES pointing at a Vulkan driver, e.g. through scripts/gpu-env.sh).
+ * Weights are f16 on the GPU where the adapter has shader-f16 (as a bf16 checkpoint would be).
+ * Tokens per CPU-second (the driver's threads included) is printed too: on a shared machine it says
+ * what the wall-clock figure would be with the cores to itself (at most cores × that figure).
+ */
+import "../src/gpu/node-globals";
+import type { Gpu } from "../src/gpu/context";
+import { acquireGpu } from "../src/gpu/device";
+import { nodeGpu } from "../src/gpu/node-gpu";
+import { createLlamaCpuCache, llamaCpu, llamaForwardCpu } from "../src/model/llama-cpu";
+import { createLlamaKvCache, type LlamaGpu, llamaForward, releaseLlama, releaseLlamaKvCache, uploadLlama } from "../src/model/llama-gpu";
+import { type RandomLlamaShape, randomLlama } from "../src/model/random-llama";
+
+const shapes: Record<string, RandomLlamaShape> = {
+  "SmolLM2-135M shape": {
+    hiddenSize: 576,
+    intermediateSize: 1536,
+    numHiddenLayers: 30,
+    numAttentionHeads: 9,
+    numKeyValueHeads: 3,
+    vocabSize: 49152,
+    tieWordEmbeddings: true,
+  },
+  "demo shape": { hiddenSize: 256, intermediateSize: 688, numHiddenLayers: 12, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 4096 },
+};
+
+const promptTokens = 64;
+const decodeTokens = 32;
+const cpuPromptTokens = 16;
+const cpuDecodeTokens = 4;
+
+function tokens(n: number, vocab: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i * 7919 + 1) % vocab);
+}
+
+/** Tokens/s of one prefill of `promptTokens` and of `decodeTokens` decode steps, for `batch` sequences at once. */
+async function gpuRun(gpu: Gpu, model: LlamaGpu, batch: number): Promise<{ prefill: number; decode: number; decodePerCpuSecond: number }> {
+  const prompt = tokens(promptTokens, model.config.vocabSize);
+  const rows = Array.from({ length: batch }, () => prompt);
+  const cache = createLlamaKvCache(gpu, model, batch, promptTokens + decodeTokens);
+  let t0 = performance.now();
+  const first = llamaForward(gpu, model, rows, { cache }).logits;
+  if (first) await gpu.readF32(first);
+  gpu.release(first);
+  const prefill = (batch * promptTokens * 1000) / (performance.now() - t0);
+  t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < decodeTokens; i++) {
+    const logits = llamaForward(
+      gpu,
+      model,
+      rows.map((r) => [r[i]]),
+      { cache },
+    ).logits;
+    if (logits) await gpu.readF32(logits);
+    gpu.release(logits);
+  }
+  const decode = (batch * decodeTokens * 1000) / (performance.now() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  releaseLlamaKvCache(gpu, cache);
+  return { prefill, decode, decodePerCpuSecond: (batch * decodeTokens * 1e6) / (cpu.user + cpu.system) };
+}
+
+function cpuRun(shape: RandomLlamaShape): { prefill: number; decode: number } {
+  const model = llamaCpu(randomLlama(shape));
+  const cache = createLlamaCpuCache(model);
+  const prompt = tokens(cpuPromptTokens, shape.vocabSize);
+  let t0 = performance.now();
+  llamaForwardCpu(model, prompt, cache);
+  const prefill = (cpuPromptTokens * 1000) / (performance.now() - t0);
+  t0 = performance.now();
+  for (let i = 0; i < cpuDecodeTokens; i++) llamaForwardCpu(model, [prompt[i]], cache);
+  return { prefill, decode: (cpuDecodeTokens * 1000) / (performance.now() - t0) };
+}
+
+const gpu = await acquireGpu(nodeGpu());
+console.log(`adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16})`);
+console.log(
+  `batch 1; GPU: prefill ${promptTokens} tokens, decode ${decodeTokens}; CPU reference: prefill ${cpuPromptTokens}, decode ${cpuDecodeTokens}`,
+);
+const fmt = (v: number) => v.toFixed(1).padStart(7);
+for (const [name, shape] of Object.entries(shapes)) {
+  const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
+  await gpuRun(gpu, model, 1); // warm-up: pipelines compiled, buffers pooled
+  const g = await gpuRun(gpu, model, 1);
+  const g8 = await gpuRun(gpu, model, 8);
+  releaseLlama(gpu, model);
+  gpu.trim();
+  const c = cpuRun(shape);
+  console.log(
+    `${name.padEnd(20)} prefill tok/s GPU ${fmt(g.prefill)} CPU ${fmt(c.prefill)} (×${(g.prefill / c.prefill).toFixed(1)})   ` +
+      `decode tok/s GPU ${fmt(g.decode)} CPU ${fmt(c.decode)} (×${(g.decode / c.decode).toFixed(1)})   batch 8 decode GPU ${fmt(g8.decode)}   ` +
+      `GPU decode tokens per CPU-second (all threads) ${fmt(g.decodePerCpuSecond)}`,
+  );
+}
+gpu.destroy();
