@@ -13,9 +13,9 @@ import { loadModelFromPath } from "../model/load-model-path";
 import { memoryReport } from "../model/memory-report";
 import { Tokenizer } from "../model/tokenizer";
 import { analyzeCommand, analyzeUsage } from "./analyze-command";
+import { parseGenerateArgs, parseInfoArgs, UsageError, usage } from "./cli-args";
 import { distillCommand, distillUsage } from "./distill-command";
 import { evalCommand, evalUsage } from "./eval-command";
-import { parseGenerateArgs, parseInfoArgs, UsageError, usage } from "./cli-args";
 import { pruneCommand, pruneUsage } from "./prune-command";
 
 export interface CliIo {

@@ -1,0 +1,39 @@
+/**
+ * Alpaca-style JSONL, the fine-tuning data format of the Python ecosystem: one JSON object per line
+ * with `instruction`, `input` (possibly empty) and `output`. Import accepts a missing `input` and
+ * ignores other keys; errors name the line.
+ */
+
+export interface AlpacaRecord {
+  instruction: string;
+  /** Context for the instruction; "" when there is none. */
+  input: string;
+  output: string;
+}
+
+export function toAlpacaJsonl(records: readonly AlpacaRecord[]): string {
+  return records.map((r) => `${JSON.stringify({ instruction: r.instruction, input: r.input, output: r.output })}\n`).join("");
+}
+
+/** Records of `text` (blank lines skipped); `source` names the file in errors. */
+export function parseAlpacaJsonl(text: string, source = "dataset"): AlpacaRecord[] {
+  const records: AlpacaRecord[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source} line ${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${where}: expected a JSON object`);
+    const { instruction, input = "", output } = value as Record<string, unknown>;
+    if (typeof instruction !== "string" || instruction.trim() === "") throw new Error(`${where}: "instruction" must be a non-empty string`);
+    if (typeof input !== "string") throw new Error(`${where}: "input" must be a string when present`);
+    if (typeof output !== "string" || output.trim() === "") throw new Error(`${where}: "output" must be a non-empty string`);
+    records.push({ instruction, input, output });
+  });
+  if (records.length === 0) throw new Error(`${source}: no records (expected one JSON object per line)`);
+  return records;
+}
