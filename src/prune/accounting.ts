@@ -51,9 +51,28 @@ export function accountModel(cfg: LlamaConfig, options: AccountOptions = {}): Mo
 
 /** The config of the model left after dropping `n` blocks starting at `start`. */
 export function configWithoutBlocks(cfg: LlamaConfig, start: number, n: number): LlamaConfig {
-  if (!Number.isInteger(start) || !Number.isInteger(n) || start < 0 || n < 1 || start + n > cfg.numHiddenLayers) {
-    throw new Error(`cannot drop blocks ${start}…${start + n - 1}: the model has blocks 0…${cfg.numHiddenLayers - 1}`);
-  }
-  if (n === cfg.numHiddenLayers) throw new Error("cannot drop every block");
+  checkBlockRange(cfg.numHiddenLayers, start, n);
   return { ...cfg, numHiddenLayers: cfg.numHiddenLayers - n };
+}
+
+/** Throws unless blocks start … start+n−1 exist in a model of `layers` blocks and leave at least one. */
+export function checkBlockRange(layers: number, start: number, n: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(n) || start < 0 || n < 1 || start + n > layers) {
+    throw new Error(`cannot drop blocks ${start}…${start + n - 1}: the model has blocks 0…${layers - 1}`);
+  }
+  if (n === layers) throw new Error("cannot drop every block");
+}
+
+/** What dropping blocks start … start+n−1 saves: parameters and FLOPs per token (absolute and as a fraction of the full model). */
+export function pruneSavings(
+  cfg: LlamaConfig,
+  start: number,
+  n: number,
+  options: AccountOptions = {},
+): { parameters: number; parametersFraction: number; flopsPerToken: number; flopsFraction: number } {
+  const full = accountModel(cfg, options);
+  const pruned = accountModel(configWithoutBlocks(cfg, start, n), options);
+  const parameters = full.parameters - pruned.parameters;
+  const flopsPerToken = full.flopsPerToken - pruned.flopsPerToken;
+  return { parameters, parametersFraction: parameters / full.parameters, flopsPerToken, flopsFraction: flopsPerToken / full.flopsPerToken };
 }

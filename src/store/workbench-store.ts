@@ -26,7 +26,7 @@ export interface RunningJob {
 }
 
 /** The job with new progress; a new phase restarts the rate measurement, since each phase has its own speed. */
-function withProgress(job: RunningJob, progress: Progress): RunningJob {
+export function withProgress(job: RunningJob, progress: Progress): RunningJob {
   const samePhase = job.progress?.phase === progress.phase;
   return { ...job, progress, phaseStart: samePhase ? job.phaseStart : { at: performance.now(), done: progress.done } };
 }
@@ -94,6 +94,11 @@ export function dismissNotices(): void {
   set({ notices: [] });
 }
 
+/** The engine worker's client (undefined until `connectEngine`), for the stores of individual steps. */
+export function engineClient(): EngineClient | undefined {
+  return engine;
+}
+
 export async function connectEngine(client: EngineClient): Promise<void> {
   engine = client;
   const navigatorHasGpu = "gpu" in navigator;
@@ -101,11 +106,11 @@ export async function connectEngine(client: EngineClient): Promise<void> {
   set({ gpu: outcome.ok ? { state: "ready", info: outcome.value } : { state: "unavailable", error: outcome.error, navigatorHasGpu } });
 }
 
-function startJob(title: string): RunningJob {
+export function startJob(title: string): RunningJob {
   return { title, phaseStart: { at: performance.now(), done: 0 }, controller: new AbortController() };
 }
 
-const engineMissing: RpcError = { name: "WorkerError", message: "The engine worker is not running." };
+export const engineMissing: RpcError = { name: "WorkerError", message: "The engine worker is not running." };
 
 export async function loadModel(request: ModelRequest): Promise<void> {
   const job = startJob(request.kind === "hub" ? `Downloading ${request.repo}` : "Loading model");

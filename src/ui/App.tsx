@@ -1,11 +1,13 @@
 /** The workbench: header (experiment actions, GPU badge), the pipeline's steps and tools as a sidebar, and the open panel. */
 import { dismissNotices, showPanel, useWorkbench } from "../store/workbench-store";
+import { AnalyzePanel } from "./AnalyzePanel";
 import { ExperimentActions } from "./ExperimentActions";
 import { GpuBadge } from "./GpuBadge";
 import { ModelPanel } from "./ModelPanel";
 import { NoWebGpuNotice } from "./NoWebGpuNotice";
 import { PendingStepPanel } from "./PendingStepPanel";
 import { PlaygroundPanel } from "./PlaygroundPanel";
+import { PrunePanel } from "./PrunePanel";
 import { RunsPanel } from "./RunsPanel";
 import { type PanelId, steps, tools } from "./steps";
 
@@ -23,6 +25,8 @@ function NavButton({ id, label, index }: { id: PanelId; label: string; index?: n
 
 function Panel({ id }: { id: PanelId }) {
   if (id === "model") return <ModelPanel />;
+  if (id === "analyze") return <AnalyzePanel />;
+  if (id === "prune") return <PrunePanel />;
   if (id === "playground") return <PlaygroundPanel />;
   if (id === "runs") return <RunsPanel />;
   const step = steps.find((s) => s.id === id);

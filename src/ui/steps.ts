@@ -17,9 +17,8 @@ export const steps: readonly StepInfo[] = [
     id: "analyze",
     title: "Analyze",
     summary: "Measure how much each run of n consecutive blocks changes the hidden state (angular distance, Block Influence).",
-    arrivesWith: 7,
   },
-  { id: "prune", title: "Prune", summary: "Drop the chosen block of layers and account for parameters and FLOPs.", arrivesWith: 7 },
+  { id: "prune", title: "Prune", summary: "Drop the chosen block of layers and account for parameters and FLOPs." },
   {
     id: "distill",
     title: "Distill",

@@ -10,11 +10,12 @@ import { generate as generateTokens } from "../model/generate";
 import type { ModelWeights } from "../model/host-tensor";
 import { downloadModel } from "../model/hub";
 import { createBrowserHubCache } from "../model/hub-cache-browser";
-import { type LlamaGpu, releaseLlama, uploadLlama } from "../model/llama-gpu";
+import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { type LoadedModel, loadModelFiles, type ModelFileMap } from "../model/load-model-files";
 import { memoryReport } from "../model/memory-report";
 import { loadTokenizer, Tokenizer } from "../model/tokenizer";
 import type { EngineMethods, GenerateRequest, ModelCard, ModelRequest, Progress } from "./protocol";
+import { analyzeJob, exportModelFiles, type PrunableModel, pruneJob } from "./prune-jobs";
 import { CancelledError, type Handlers, type Job } from "./rpc";
 
 /** A feature of the engine that a later issue builds; the UI shows the message as is. */
@@ -27,11 +28,7 @@ export class EngineStateError extends Error {
   override name = "EngineStateError";
 }
 
-interface ReadyModel {
-  model: LlamaGpu;
-  tokenizer: Tokenizer;
-  card: ModelCard;
-}
+type ReadyModel = PrunableModel;
 
 const formatNames: Record<LoadedModel["format"], string> = { safetensors: "Hugging Face safetensors", gguf: "GGUF", llama2c: "llama2.c" };
 
@@ -72,6 +69,11 @@ export function createEngine(navigatorGpu: () => GPU | undefined = () => globalT
     }
   };
 
+  const loadedModel = (): ReadyModel => {
+    if (!ready) throw new EngineStateError("No model is loaded: load one in the Model step first.");
+    return ready;
+  };
+
   return {
     gpu: async ({ disableF16 }) => (await device(disableF16)).info,
 
@@ -79,14 +81,15 @@ export function createEngine(navigatorGpu: () => GPU | undefined = () => globalT
       exclusive("loading a model", async () => {
         const g = await device();
         // The old model goes first: its GPU memory may be what the new one needs.
-        if (ready) releaseLlama(g, ready.model);
+        if (ready) releaseLlama(g, ready.full);
         ready = undefined;
         const { loaded, tokenizer, name } = await readModel(request, job);
         job.signal.throwIfAborted();
         job.progress({ phase: "uploading weights to the GPU", done: 0, total: 0, unit: "items" });
         const model = uploadLlama(g, loaded.weights);
         await g.sync();
-        ready = { model, tokenizer, card: modelCard(name, formatNames[loaded.format], loaded.weights, tokenizer) };
+        const card = modelCard(name, formatNames[loaded.format], loaded.weights, tokenizer);
+        ready = { model, full: model, loaded, tokenizer, card, fullCard: card };
         return ready.card;
       }),
 
@@ -95,6 +98,10 @@ export function createEngine(navigatorGpu: () => GPU | undefined = () => globalT
         if (!ready) throw new EngineStateError("No model is loaded: load one in the Model step first.");
         return generateText(await device(), ready, request, job);
       }),
+
+    analyze: (request, job) => exclusive("analyzing layers", async () => analyzeJob(await device(), loadedModel(), request, job)),
+    prune: (request, job) => exclusive("pruning", async () => pruneJob(await device(), loadedModel(), request, job)),
+    exportModel: async () => exportModelFiles(loadedModel()),
   };
 }
 

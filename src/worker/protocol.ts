@@ -1,5 +1,7 @@
 /** The engine's methods as the UI calls them through the worker: what each takes, reports and returns. */
 import type { GpuInfo } from "../gpu/context";
+import type { LlamaConfig } from "../model/config";
+import type { DistanceTokens, LayerAnalysis } from "../prune/layer-analysis";
 import type { RpcClient } from "./rpc";
 
 /** A file the user picked, with its path inside a picked folder ("" folder part for a single file). */
@@ -70,10 +72,49 @@ export interface GenerateResult {
   stopReason: "eos" | "length";
 }
 
+/** What `analyze` measures the loaded (full) model on; the demo world's calibration set joins as a further kind with issue 6. */
+export type CalibrationInput = { kind: "text"; text: string } | { kind: "jsonl"; name: string; text: string };
+
+export interface AnalyzeRequest {
+  calibration: CalibrationInput;
+  chatTemplate: boolean;
+  maxSamples: number;
+  seqLen: number;
+  batchSize: number;
+  tokens: DistanceTokens;
+}
+
+export interface AnalyzeResult {
+  analysis: LayerAnalysis;
+  /** The full model's config, for parameter and FLOP accounting of each choice. */
+  config: LlamaConfig;
+}
+
+/** Drop blocks start … start+count−1 of the full model (count 0: back to the full model). */
+export interface PruneRequest {
+  start: number;
+  count: number;
+}
+
+export interface PruneResult {
+  card: ModelCard;
+  /** Perplexity on the last analysis's calibration samples, before and after; absent without an analysis. */
+  perplexity?: { before: number; after: number };
+}
+
+/** A file to download, e.g. one of the pruned model's Hugging Face folder. */
+export interface ExportedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
 export interface EngineMethods {
   gpu: { params: { disableF16?: boolean }; progress: never; result: GpuInfo };
   loadModel: { params: ModelRequest; progress: Progress; result: ModelCard };
   generate: { params: GenerateRequest; progress: GenerateDelta; result: GenerateResult };
+  analyze: { params: AnalyzeRequest; progress: Progress; result: AnalyzeResult };
+  prune: { params: PruneRequest; progress: Progress; result: PruneResult };
+  exportModel: { params: Record<string, never>; progress: never; result: ExportedFile[] };
 }
 
 export type EngineClient = RpcClient<EngineMethods>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseLlamaConfig } from "../../src/model/config";
-import { accountModel, blockParameters, configWithoutBlocks } from "../../src/prune/accounting";
+import { accountModel, blockParameters, configWithoutBlocks, pruneSavings } from "../../src/prune/accounting";
 
 // The public config.json of meta-llama/Llama-3.1-8B-Instruct (the fields that size the model).
 const llama31_8b = parseLlamaConfig(
@@ -30,6 +30,18 @@ describe("model accounting", () => {
     const pruned = accountModel(configWithoutBlocks(llama31_8b, 22, 6));
     expect((pruned.parameters / 1e9).toFixed(2)).toBe("6.72");
     expect(full.parameters - pruned.parameters).toBe(6 * blockParameters(llama31_8b));
+  });
+
+  it("saves 16.3 % of Llama-3.1-8B's parameters and 17.5 % of its FLOPs per token (2048 context) by dropping 6 blocks", () => {
+    // The paper's −16.3 % is the parameter cut; FLOPs fall a little more, since the embedding
+    // lookup (kept) costs no FLOPs while every dropped block's matmuls and attention do.
+    const saved = pruneSavings(llama31_8b, 22, 6, { contextLength: 2048 });
+    expect(saved.parameters).toBe(6 * blockParameters(llama31_8b));
+    expect(saved.parametersFraction.toFixed(3)).toBe("0.163");
+    expect(saved.flopsFraction.toFixed(3)).toBe("0.175");
+    expect(saved.flopsPerToken).toBe(
+      accountModel(llama31_8b).flopsPerToken - accountModel(configWithoutBlocks(llama31_8b, 22, 6)).flopsPerToken,
+    );
   });
 
   it("counts FLOPs and KV-cache bytes by the documented formula", () => {

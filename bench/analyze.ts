@@ -1,0 +1,67 @@
+/**
+ * Layer analysis time per sample against one plain forward pass of the same batch (prefill, logits
+ * of the last token only), for a SmolLM2-135M-shaped and a demo-sized random Llama. The ratio is
+ * what capturing every hidden state and comparing all L(L+1)/2 pairs costs on top of the forward.
+ * Run: `npm run bench:analyze` (with VK_ICD_FILENAMES pointing at a Vulkan driver).
+ */
+import "../src/gpu/node-globals";
+import { acquireGpu } from "../src/gpu/device";
+import { nodeGpu } from "../src/gpu/node-gpu";
+import { llamaForward, releaseLlama, uploadLlama } from "../src/model/llama-gpu";
+import { type RandomLlamaShape, randomLlama } from "../src/model/random-llama";
+import { analyzeLayers } from "../src/prune/layer-analysis";
+
+const shapes: Record<string, RandomLlamaShape> = {
+  "SmolLM2-135M shape": {
+    hiddenSize: 576,
+    intermediateSize: 1536,
+    numHiddenLayers: 30,
+    numAttentionHeads: 9,
+    numKeyValueHeads: 3,
+    vocabSize: 49152,
+    tieWordEmbeddings: true,
+  },
+  "demo shape": { hiddenSize: 256, intermediateSize: 688, numHiddenLayers: 12, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 4096 },
+};
+
+const batchSize = 4;
+const seqLen = Number(process.env.BENCH_SEQ_LEN ?? 64);
+const repeats = 3;
+
+const gpu = await acquireGpu(nodeGpu());
+console.log(
+  `adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16}); batch ${batchSize} × ${seqLen} tokens`,
+);
+for (const [name, shape] of Object.entries(shapes)) {
+  const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
+  const samples = Array.from({ length: batchSize }, (_, b) =>
+    Array.from({ length: seqLen }, (_, t) => (b * 31 + t * 7919 + 1) % shape.vocabSize),
+  );
+  const forward = async () => {
+    const { logits } = llamaForward(gpu, model, samples, { logits: "last" });
+    if (logits) await gpu.readF32(logits);
+    gpu.release(logits);
+  };
+  // Warm-up: pipelines compiled, pool filled.
+  await forward();
+  await analyzeLayers(gpu, model, samples, { batchSize });
+  // The fastest of a few runs: on a shared machine the others measure the neighbours, not the code.
+  const fastest = async (run: () => Promise<unknown>) => {
+    let best = Infinity;
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      await run();
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best;
+  };
+  const forwardMs = await fastest(forward);
+  const timings: string[] = [];
+  for (const tokens of ["last", "all"] as const) {
+    const ms = await fastest(() => analyzeLayers(gpu, model, samples, { batchSize, tokens }));
+    timings.push(`analysis (${tokens} tokens) ${(ms / batchSize).toFixed(1)} ms/sample = ${(ms / forwardMs).toFixed(2)}× a forward`);
+  }
+  console.log(`${name}: forward ${(forwardMs / batchSize).toFixed(1)} ms/sample; ${timings.join("; ")}`);
+  releaseLlama(gpu, model);
+}
+gpu.destroy();

@@ -1,0 +1,85 @@
+/**
+ * Calibration sets for the layer analysis: pasted text or JSONL (`{"text": …}` or Alpaca's
+ * `instruction` / `input` / `output`), encoded as plain text with BOS or through the model's chat
+ * template, truncated to a sequence length. The demo world's calibration set (issue 6) supplies
+ * `CalibrationRecord`s of its own and goes through `encodeCalibration` like the others.
+ */
+import type { ChatMessage, Tokenizer } from "../model/tokenizer";
+
+/** One sample: text, or a prompt with an optional response (a chat turn pair under the chat template). */
+export interface CalibrationRecord {
+  prompt: string;
+  response?: string;
+}
+
+export interface CalibrationEncoding {
+  /** Render each record through the tokenizer's chat template instead of as plain text with BOS. */
+  chatTemplate?: boolean;
+  /** Keep at most this many samples (the first ones). */
+  maxSamples?: number;
+  /** Truncate each sample to this many tokens. */
+  seqLen?: number;
+}
+
+/** Pasted text: one sample per paragraph (separated by blank lines). */
+export function calibrationFromText(text: string): CalibrationRecord[] {
+  return text
+    .split(/\r?\n\s*\r?\n/)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+    .map((prompt) => ({ prompt }));
+}
+
+/** JSONL lines `{"text": …}` or Alpaca `{"instruction", "input"?, "output"?}`; blank lines are skipped; errors name `source` and the line. */
+export function calibrationFromJsonl(text: string, source: string): CalibrationRecord[] {
+  const records: CalibrationRecord[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source} line ${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${where} is not JSON: ${(e as Error).message}`);
+    }
+    const o = (typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+    const field = (name: string) => {
+      const v = o[name];
+      if (v !== undefined && typeof v !== "string") throw new Error(`${where}: "${name}" must be a string`);
+      return v;
+    };
+    const plain = field("text");
+    const instruction = field("instruction");
+    if (plain !== undefined) records.push({ prompt: plain });
+    else if (instruction !== undefined) {
+      const input = field("input");
+      const output = field("output");
+      records.push({ prompt: input ? `${instruction}\n\n${input}` : instruction, ...(output ? { response: output } : {}) });
+    } else throw new Error(`${where} has neither "text" nor "instruction"`);
+  });
+  return records;
+}
+
+/** Token ids of each record (empty ones dropped), ready for `analyzeLayers`. */
+export function encodeCalibration(
+  tokenizer: Tokenizer,
+  records: readonly CalibrationRecord[],
+  options: CalibrationEncoding = {},
+): number[][] {
+  const { chatTemplate = false, maxSamples = Infinity, seqLen = Infinity } = options;
+  const samples: number[][] = [];
+  for (const r of records) {
+    if (samples.length >= maxSamples) break;
+    let ids: number[];
+    if (chatTemplate) {
+      const messages: ChatMessage[] = [{ role: "user", content: r.prompt }];
+      if (r.response !== undefined) messages.push({ role: "assistant", content: r.response });
+      ids = tokenizer.encodeChat(messages);
+    } else {
+      const text = r.response !== undefined ? `${r.prompt}\n\n${r.response}` : r.prompt;
+      ids = tokenizer.encode(text, { bos: tokenizer.bosTokenId !== undefined });
+    }
+    if (ids.length > 0) samples.push(ids.slice(0, seqLen));
+  }
+  return samples;
+}

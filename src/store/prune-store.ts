@@ -1,0 +1,98 @@
+/**
+ * State of the Analyze and Prune steps (zustand): the calibration input, the last layer analysis,
+ * the jobs in flight and the last prune's perplexity check. The chosen block itself lives in the
+ * experiment (`prune.start`, `prune.count`) so that it travels in the link and the manifest.
+ * Actions await the engine worker and never throw.
+ */
+import { create } from "zustand";
+import type { DistanceTokens } from "../prune/layer-analysis";
+import type { AnalyzeResult, CalibrationInput, ExportedFile, PruneResult } from "../worker/protocol";
+import type { RpcError } from "../worker/rpc";
+import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
+
+export interface PruneStepState {
+  calibration: CalibrationInput;
+  chatTemplate: boolean;
+  tokens: DistanceTokens;
+  batchSize: number;
+  analysis?: AnalyzeResult;
+  analyzeJob?: RunningJob;
+  analyzeError?: RpcError;
+  pruneJob?: RunningJob;
+  pruneError?: RpcError;
+  pruned?: PruneResult & { start: number; count: number };
+}
+
+export const usePruneStep = create<PruneStepState>(() => ({
+  calibration: { kind: "text", text: "" },
+  chatTemplate: false,
+  tokens: "last",
+  batchSize: 8,
+}));
+
+const set = usePruneStep.setState;
+const get = usePruneStep.getState;
+
+// A newly loaded model makes the last analysis and prune meaningless.
+useWorkbench.subscribe((s, prev) => {
+  if (s.model.job && !prev.model.job) set({ analysis: undefined, analyzeError: undefined, pruned: undefined, pruneError: undefined });
+});
+
+export function updatePruneStep(change: Partial<Pick<PruneStepState, "calibration" | "chatTemplate" | "tokens" | "batchSize">>): void {
+  set(change);
+}
+
+export async function analyzeModel(): Promise<void> {
+  const { calibration, chatTemplate, tokens, batchSize } = get();
+  const { samples, maxTokens } = useWorkbench.getState().experiment.calibration;
+  const job = startJob("Analyzing layers");
+  set({ analyzeJob: job, analyzeError: undefined });
+  const engine = engineClient();
+  const outcome = engine
+    ? await engine.call(
+        "analyze",
+        { calibration, chatTemplate, tokens, batchSize, maxSamples: samples, seqLen: maxTokens },
+        {
+          signal: job.controller.signal,
+          onProgress: (p) => {
+            const current = get().analyzeJob;
+            if (current) set({ analyzeJob: withProgress(current, p) });
+          },
+        },
+      )
+    : ({ ok: false, error: engineMissing } as const);
+  set(outcome.ok ? { analyzeJob: undefined, analysis: outcome.value } : { analyzeJob: undefined, analyzeError: outcome.error });
+}
+
+/** Drops blocks start … start+count−1 of the loaded model (count 0 restores it) and updates the model card. */
+export async function pruneModel(start: number, count: number): Promise<void> {
+  const job = startJob(count === 0 ? "Restoring the full model" : "Pruning");
+  set({ pruneJob: job, pruneError: undefined });
+  const engine = engineClient();
+  const outcome = engine
+    ? await engine.call(
+        "prune",
+        { start, count },
+        {
+          signal: job.controller.signal,
+          onProgress: (p) => {
+            const current = get().pruneJob;
+            if (current) set({ pruneJob: withProgress(current, p) });
+          },
+        },
+      )
+    : ({ ok: false, error: engineMissing } as const);
+  if (!outcome.ok) {
+    set({ pruneJob: undefined, pruneError: outcome.error });
+    return;
+  }
+  set({ pruneJob: undefined, pruned: count === 0 ? undefined : { ...outcome.value, start, count } });
+  useWorkbench.setState({ model: { ...useWorkbench.getState().model, card: outcome.value.card } });
+}
+
+/** The model in use (pruned or not) as the files of a Hugging Face folder. */
+export async function exportModel(): Promise<{ files?: ExportedFile[]; error?: RpcError }> {
+  const engine = engineClient();
+  const outcome = engine ? await engine.call("exportModel", {}) : ({ ok: false, error: engineMissing } as const);
+  return outcome.ok ? { files: outcome.value } : { error: outcome.error };
+}
