@@ -1,0 +1,23 @@
+/** Learning-rate schedule: linear warmup, then cosine decay to a floor (Hugging Face's cosine schedule with a minimum). */
+
+export interface LrSchedule {
+  /** Peak learning rate, reached at the end of warmup. */
+  lr: number;
+  warmupSteps: number;
+  totalSteps: number;
+  /** The rate the cosine ends at, as a fraction of `lr` (0: decays to zero). */
+  minLrRatio: number;
+}
+
+/**
+ * The rate of optimizer step `step` (0-based). Warmup rises as (step + 1) / warmupSteps, so the first
+ * step already moves (Hugging Face's starts at 0 and wastes it); the cosine then runs from lr at the
+ * end of warmup to lr·minLrRatio at the last step.
+ */
+export function learningRate(step: number, s: LrSchedule): number {
+  if (step < s.warmupSteps) return (s.lr * (step + 1)) / s.warmupSteps;
+  const decaySteps = Math.max(1, s.totalSteps - s.warmupSteps - 1);
+  const progress = Math.min(1, (step - s.warmupSteps) / decaySteps);
+  const cosine = 0.5 * (1 + Math.cos(Math.PI * progress));
+  return s.lr * (s.minLrRatio + (1 - s.minLrRatio) * cosine);
+}

@@ -1,0 +1,313 @@
+/**
+ * The training loop: seeded data order, micro-batches with gradient accumulation, loss on the
+ * caller's masked tokens only, global-norm clipping, AdamW under a warmup + cosine schedule,
+ * non-finite steps skipped and reported, checkpoints, resume and cancel. Full-parameter (every f32
+ * weight of the model, in place) or LoRA (frozen base, adapters on chosen projections).
+ *
+ * Everything random is a pure function of (seed, step): the data order of each epoch and the dropout
+ * masks of each micro-batch. A checkpoint therefore needs only the step to restore the random state,
+ * and a resumed run continues bit for bit.
+ */
+import type { Gpu } from "../gpu/context";
+import type { Tensor } from "../gpu/tensor";
+import type { HostTensor } from "../model/host-tensor";
+import type { LlamaGpu } from "../model/llama-gpu";
+import { type AdamWState, adamwDefaults, adamwStep, createAdamWState } from "../ops/adamw";
+import { gradNorm, gradStatsIndex } from "../ops/grad-norm";
+import { mulberry32 } from "../seeded-random";
+import { createFullGradients, createLoraGradients, type Gradients, gradientList, llamaBackward, lossSum } from "./llama-backward";
+import { createLlamaLora, type LlamaLora, type LoraConfig } from "./llama-lora";
+import { llamaTrainForward, type TrainBatch } from "./llama-train-forward";
+import { readTensors, type TrainedParameter, trainedParameters, writeTensors } from "./parameters";
+import { learningRate } from "./schedule";
+
+/** One sequence; lossMask[t] = 1 where tokens[t] is a target the loss counts (e.g. the response). */
+export interface TrainExample {
+  tokens: readonly number[];
+  lossMask: readonly number[];
+}
+
+export interface TrainConfig {
+  mode: "full" | "lora";
+  /** LoRA mode only. */
+  lora?: LoraConfig;
+  /** Optimizer steps. */
+  steps: number;
+  /** Sequences per micro-batch. */
+  batchSize: number;
+  /** Micro-batches per optimizer step (effective batch = batchSize × this). */
+  gradientAccumulation: number;
+  /** Tokens per sequence; longer sequences lose their tail. */
+  maxLength: number;
+  lr: number;
+  warmupSteps: number;
+  /** Cosine floor as a fraction of lr. */
+  minLrRatio: number;
+  weightDecay: number;
+  /** Global L2 norm to clip gradients to; 0 = no clipping. */
+  maxGradNorm: number;
+  seed: number;
+  /** Checkpoint every this many steps (0 = only the final one). */
+  checkpointEvery: number;
+  /** Token that fills right padding (never counted). */
+  padId: number;
+}
+
+/** SDFT's LoRA recipe where it applies (lr 1e-4, cosine, effective batch 8). */
+export const trainDefaults: Omit<TrainConfig, "mode" | "steps"> = {
+  batchSize: 8,
+  gradientAccumulation: 1,
+  maxLength: 512,
+  lr: 1e-4,
+  warmupSteps: 0,
+  minLrRatio: 0,
+  weightDecay: 0,
+  maxGradNorm: 1,
+  seed: 1,
+  checkpointEvery: 0,
+  padId: 0,
+};
+
+export interface TrainStepReport {
+  /** Optimizer steps done, this one included (1-based). */
+  step: number;
+  /** Mean loss over the step's counted tokens (NaN or ±Inf when the step was skipped for it). */
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  /** Counted tokens, and all tokens (padding excluded) the step processed. */
+  countedTokens: number;
+  tokens: number;
+  /** Why the update was not applied, when it was not. */
+  skipped?: "non-finite loss" | "non-finite gradient" | "no counted tokens";
+  elapsedMs: number;
+}
+
+/**
+ * A run's whole state as plain data (structured-clonable: IndexedDB, postMessage; the typed arrays
+ * need a binary encoding for JSON): trained tensors, AdamW moments and the step.
+ */
+export interface TrainCheckpoint {
+  format: "prunelab.train-checkpoint";
+  version: 1;
+  config: TrainConfig;
+  /** Optimizer steps done. */
+  step: number;
+  /** AdamW updates applied (skipped steps excluded): the count bias correction uses. */
+  adamSteps: number;
+  /** Data order and dropout derive from (seed, step): with `step`, this is the random state. */
+  rng: { seed: number; step: number };
+  /** Trained tensors by name (HF weight names, or PEFT adapter keys). */
+  parameters: Record<string, HostTensor>;
+  adam: { m: Record<string, HostTensor>; v: Record<string, HostTensor> };
+  history: TrainStepReport[];
+}
+
+export interface TrainOptions {
+  onStep?: (report: TrainStepReport) => void;
+  /** Awaited before training goes on. */
+  onCheckpoint?: (checkpoint: TrainCheckpoint) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** Continue this run (same dataset and config; the model must be the base it started from). */
+  resume?: TrainCheckpoint;
+}
+
+export interface TrainResult {
+  /** The adapters (LoRA mode); in full mode the model's own weights were trained in place. */
+  lora?: LlamaLora;
+  history: TrainStepReport[];
+  /** State after the last completed step. */
+  checkpoint: TrainCheckpoint;
+  cancelled: boolean;
+}
+
+export async function trainModel(
+  gpu: Gpu,
+  model: LlamaGpu,
+  dataset: readonly TrainExample[],
+  config: TrainConfig,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  checkConfig(config, dataset);
+  const { resume } = options;
+  if (resume && canonicalJson(resume.config) !== canonicalJson(config)) {
+    throw new Error("trainModel: the checkpoint was made with a different config; resume with the config it records");
+  }
+  const lora = config.mode === "lora" ? createLlamaLora(gpu, model, config.lora as LoraConfig, config.seed) : undefined;
+  const newGradients = (): Gradients =>
+    lora ? { mode: "lora", lora, grads: createLoraGradients(gpu, lora) } : { mode: "full", grads: createFullGradients(gpu, model) };
+  const named = (list: TrainedParameter[], pick: (p: TrainedParameter) => Tensor) => list.map((p) => ({ name: p.name, tensor: pick(p) }));
+  let gradients = newGradients();
+  let params = trainedParameters(model, gradients);
+  const adam = new Map<string, AdamWState>(params.map((p) => [p.name, createAdamWState(gpu, p.param)]));
+  const states = (which: "m" | "v") => params.map((p) => ({ name: p.name, tensor: (adam.get(p.name) as AdamWState)[which] }));
+  let step = 0;
+  let adamSteps = 0;
+  const history: TrainStepReport[] = [];
+  if (resume) {
+    writeTensors(
+      gpu,
+      named(params, (p) => p.param),
+      resume.parameters,
+      "trainModel resume",
+    );
+    writeTensors(gpu, states("m"), resume.adam.m, "trainModel resume");
+    writeTensors(gpu, states("v"), resume.adam.v, "trainModel resume");
+    ({ step, adamSteps } = resume);
+    history.push(...resume.history);
+  }
+  const checkpoint = async (): Promise<TrainCheckpoint> => ({
+    format: "prunelab.train-checkpoint",
+    version: 1,
+    config,
+    step,
+    adamSteps,
+    rng: { seed: config.seed, step },
+    parameters: await readTensors(
+      gpu,
+      named(params, (p) => p.param),
+    ),
+    adam: { m: await readTensors(gpu, states("m")), v: await readTensors(gpu, states("v")) },
+    history: [...history],
+  });
+  const order = new DataOrder(dataset.length, config.seed);
+  const hp = { ...adamwDefaults, weightDecay: config.weightDecay };
+  const schedule = { lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, minLrRatio: config.minLrRatio };
+  let cancelled = false;
+  while (step < config.steps) {
+    if (options.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
+    const started = performance.now();
+    const micro = Array.from({ length: config.gradientAccumulation }, (_, i) => {
+      const index = step * config.gradientAccumulation + i;
+      return { index, batch: makeBatch(dataset, order.slice(index * config.batchSize, config.batchSize), config) };
+    });
+    const counted = micro.reduce((s, m) => s + m.batch.lossMask.flat().reduce((a, b) => a + b, 0), 0);
+    const tokens = micro.reduce((s, m) => s + m.batch.realTokens, 0);
+    const lr = learningRate(step, schedule);
+    const report: TrainStepReport = {
+      step: step + 1,
+      loss: Number.NaN,
+      gradNorm: Number.NaN,
+      lr,
+      countedTokens: counted,
+      tokens,
+      elapsedMs: 0,
+    };
+    if (counted === 0) {
+      report.skipped = "no counted tokens";
+    } else {
+      const parts = micro.map(({ index, batch }) => {
+        const dropout = lora ? { lora, dropout: { seed: config.seed, step: index } } : undefined;
+        const acts = llamaTrainForward(gpu, model, batch, dropout);
+        return llamaBackward(gpu, model, acts, batch, gradients, counted);
+      });
+      const grads = gradientList(gradients);
+      const stats = gradNorm(gpu, grads, config.maxGradNorm);
+      let lossTotal = 0;
+      for (const p of parts) lossTotal += lossSum(await gpu.read(p)).sum;
+      const s = await gpu.read(stats);
+      report.loss = lossTotal / counted;
+      report.gradNorm = s[gradStatsIndex.norm];
+      if (!Number.isFinite(report.loss)) report.skipped = "non-finite loss";
+      else if (s[gradStatsIndex.nonFinite]) report.skipped = "non-finite gradient";
+      else {
+        adamSteps++;
+        for (const p of params) adamwStep(gpu, p.param, p.grad, adam.get(p.name) as AdamWState, { ...hp, lr }, adamSteps, stats);
+      }
+      gpu.release(stats, ...parts, ...grads);
+      gradients = newGradients();
+      params = trainedParameters(model, gradients);
+    }
+    await gpu.sync();
+    step++;
+    report.elapsedMs = performance.now() - started;
+    history.push(report);
+    options.onStep?.(report);
+    if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step < config.steps) {
+      await options.onCheckpoint?.(await checkpoint());
+    }
+  }
+  gpu.release(...gradientList(gradients));
+  const final = await checkpoint();
+  for (const s of adam.values()) gpu.release(s.m, s.v);
+  return { lora, history, checkpoint: final, cancelled };
+}
+
+function checkConfig(config: TrainConfig, dataset: readonly TrainExample[]): void {
+  const positiveInts = ["steps", "batchSize", "gradientAccumulation", "maxLength"] as const;
+  for (const k of positiveInts) {
+    if (!(Number.isInteger(config[k]) && config[k] >= 1)) throw new Error(`trainModel: ${k} must be an integer ≥ 1, got ${config[k]}`);
+  }
+  if (config.maxLength < 2) throw new Error(`trainModel: maxLength must be ≥ 2 (an input and its target), got ${config.maxLength}`);
+  if (config.mode === "lora" && !config.lora) throw new Error("trainModel: LoRA mode needs config.lora (rank, alpha, dropout, modules)");
+  if (dataset.length === 0) throw new Error("trainModel: the dataset is empty");
+  dataset.forEach((ex, i) => {
+    if (ex.tokens.length !== ex.lossMask.length) {
+      throw new Error(`trainModel: example ${i} has ${ex.tokens.length} tokens but a lossMask of ${ex.lossMask.length}`);
+    }
+  });
+}
+
+/** JSON with object keys sorted, so equal configs compare equal whatever order their keys were written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+  );
+}
+
+/** Epoch after epoch of seeded permutations of the dataset, read as one endless sequence of indices. */
+class DataOrder {
+  private epoch = -1;
+  private permutation: number[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly seed: number,
+  ) {}
+
+  slice(start: number, count: number): number[] {
+    return Array.from({ length: count }, (_, i) => this.at(start + i));
+  }
+
+  private at(position: number): number {
+    const epoch = Math.floor(position / this.size);
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
+      this.permutation = shuffled(this.size, mulberry32((this.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0));
+    }
+    return this.permutation[position % this.size];
+  }
+}
+
+/** Fisher–Yates over 0…n−1. */
+function shuffled(n: number, random: () => number): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+/** Inputs, shifted targets and mask for the examples, truncated to maxLength and right-padded to the longest. */
+export function makeBatch(
+  dataset: readonly TrainExample[],
+  indices: readonly number[],
+  config: Pick<TrainConfig, "maxLength" | "padId">,
+): TrainBatch & { realTokens: number } {
+  const examples = indices.map((i) => {
+    const ex = dataset[i];
+    return { tokens: ex.tokens.slice(0, config.maxLength), lossMask: ex.lossMask.slice(0, config.maxLength) };
+  });
+  const t = Math.max(1, ...examples.map((e) => e.tokens.length - 1));
+  const row = <T>(values: readonly T[], fill: T) => Array.from({ length: t }, (_, i) => (i < values.length ? values[i] : fill));
+  return {
+    inputs: examples.map((e) => row(e.tokens.slice(0, -1), config.padId)),
+    targets: examples.map((e) => row(e.tokens.slice(1), config.padId)),
+    lossMask: examples.map((e) => row(e.lossMask.slice(1), 0)),
+    realTokens: examples.reduce((s, e) => s + Math.max(0, e.tokens.length - 1), 0),
+  };
+}
