@@ -36,6 +36,25 @@ function tokens(n: number, vocab: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 7919 + 1) % vocab);
 }
 
+/** Kernel launches of one decode step (batch 1): each costs host time and, on CPU adapters, a fork/join of the driver's threads. */
+async function decodeDispatches(gpu: Gpu, model: LlamaGpu): Promise<number> {
+  const cache = createLlamaKvCache(gpu, model, 1, 2);
+  const first = llamaForward(gpu, model, [[1]], { cache }).logits;
+  gpu.release(first);
+  let count = 0;
+  const dispatch = gpu.dispatch.bind(gpu);
+  gpu.dispatch = (d) => {
+    count++;
+    dispatch(d);
+  };
+  const logits = llamaForward(gpu, model, [[2]], { cache }).logits;
+  gpu.dispatch = dispatch;
+  if (logits) await gpu.readF32(logits);
+  gpu.release(logits);
+  releaseLlamaKvCache(gpu, cache);
+  return count;
+}
+
 /** Tokens/s of one prefill of `promptTokens` and of `decodeTokens` decode steps, for `batch` sequences at once. */
 async function gpuRun(gpu: Gpu, model: LlamaGpu, batch: number): Promise<{ prefill: number; decode: number; decodePerCpuSecond: number }> {
   const prompt = tokens(promptTokens, model.config.vocabSize);
@@ -87,13 +106,14 @@ for (const [name, shape] of Object.entries(shapes)) {
   await gpuRun(gpu, model, 1); // warm-up: pipelines compiled, buffers pooled
   const g = await gpuRun(gpu, model, 1);
   const g8 = await gpuRun(gpu, model, 8);
+  const dispatches = await decodeDispatches(gpu, model);
   releaseLlama(gpu, model);
   gpu.trim();
   const c = cpuRun(shape);
   console.log(
     `${name.padEnd(20)} prefill tok/s GPU ${fmt(g.prefill)} CPU ${fmt(c.prefill)} (×${(g.prefill / c.prefill).toFixed(1)})   ` +
       `decode tok/s GPU ${fmt(g.decode)} CPU ${fmt(c.decode)} (×${(g.decode / c.decode).toFixed(1)})   batch 8 decode GPU ${fmt(g8.decode)}   ` +
-      `GPU decode tokens per CPU-second (all threads) ${fmt(g.decodePerCpuSecond)}`,
+      `GPU decode tokens per CPU-second (all threads) ${fmt(g.decodePerCpuSecond)}   ${dispatches} dispatches per decode step`,
   );
 }
 gpu.destroy();

@@ -14,6 +14,8 @@ import {
 interface Shader {
   module: GPUShaderModule;
   defs: ShaderDataDefinitions;
+  /** By entry point and constants: keyed per shader so a launch never hashes the whole source. */
+  pipelines: Map<string, CachedPipeline>;
   views: Map<string, { view: StructuredView; fields: string[] }>;
 }
 
@@ -25,15 +27,14 @@ export interface CachedPipeline {
 
 export class PipelineCache {
   private readonly shaders = new Map<string, Shader>();
-  private readonly pipelines = new Map<string, CachedPipeline>();
 
   constructor(private readonly device: GPUDevice) {}
 
   get(code: string, entryPoint: string, constants?: Record<string, number>): CachedPipeline {
-    const key = `${entryPoint}|${constants ? JSON.stringify(constants) : ""}|${code}`;
-    let cached = this.pipelines.get(key);
+    const shader = this.shader(code);
+    const key = constants ? `${entryPoint}|${JSON.stringify(constants)}` : entryPoint;
+    let cached = shader.pipelines.get(key);
     if (!cached) {
-      const shader = this.shader(code);
       if (!shader.defs.entryPoints[entryPoint]) {
         throw new Error(`WGSL has no entry point '${entryPoint}' (has: ${Object.keys(shader.defs.entryPoints).join(", ")})`);
       }
@@ -45,7 +46,7 @@ export class PipelineCache {
         compute: { module: shader.module, entryPoint, constants },
       });
       cached = { pipeline, layout, defs: shader.defs };
-      this.pipelines.set(key, cached);
+      shader.pipelines.set(key, cached);
     }
     return cached;
   }
@@ -70,7 +71,12 @@ export class PipelineCache {
   private shader(code: string): Shader {
     let shader = this.shaders.get(code);
     if (!shader) {
-      shader = { module: this.device.createShaderModule({ code }), defs: makeShaderDataDefinitions(code), views: new Map() };
+      shader = {
+        module: this.device.createShaderModule({ code }),
+        defs: makeShaderDataDefinitions(code),
+        views: new Map(),
+        pipelines: new Map(),
+      };
       this.shaders.set(code, shader);
     }
     return shader;

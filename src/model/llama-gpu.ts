@@ -8,10 +8,9 @@ import type { Gpu } from "../gpu/context";
 import { bytesPerElement, reshape, type Tensor } from "../gpu/tensor";
 import { attention, attentionDecode, createKvCache, type KvCache, writeKvCache } from "../ops/attention";
 import { embedding } from "../ops/embedding";
-import { matmul } from "../ops/matmul";
+import { linearsOfOneInput, matmul, swigluLinear } from "../ops/matmul";
 import { rmsNorm } from "../ops/rmsnorm";
 import { rope, ropeInverseFrequencies } from "../ops/rope";
-import { swiglu } from "../ops/swiglu";
 import type { LlamaConfig } from "./config";
 import { f32ToF16Bits, type HostTensor, type ModelWeights, toFloat32 } from "./host-tensor";
 
@@ -255,17 +254,16 @@ export function llamaForward(
   model.layers.forEach((layer, l) => {
     capture();
     const h = normed(gpu, x, layer.inputNorm, config.rmsNormEps);
-    const project = (w: Tensor, heads: number) => reshape(matmul(gpu, h, w, { transB: true }), [n, heads, hd]);
-    const rotated = (w: Tensor, heads: number) => {
-      const raw = project(w, heads);
-      const out = rope(gpu, raw, posT, model.invFreq, config.ropeInterleaved);
+    const [qRaw, kRaw, vRaw] = linearsOfOneInput(gpu, h, [layer.q, layer.k, layer.v]);
+    gpu.release(h);
+    const rotated = (raw: Tensor, heads: number) => {
+      const out = rope(gpu, reshape(raw, [n, heads, hd]), posT, model.invFreq, config.ropeInterleaved);
       gpu.release(raw);
       return reshape(out, [batch, length, heads, hd]);
     };
-    const q = rotated(layer.q, hq);
-    const k = rotated(layer.k, hkv);
-    const v = reshape(project(layer.v, hkv), [batch, length, hkv, hd]);
-    gpu.release(h);
+    const q = rotated(qRaw, hq);
+    const k = rotated(kRaw, hkv);
+    const v = reshape(vRaw, [batch, length, hkv, hd]);
     let out: Tensor;
     if (cache) {
       writeKvCache(gpu, cache.layers[l], k, v, past);
@@ -279,11 +277,8 @@ export function llamaForward(
     matmul(gpu, reshape(out, [n, hq * hd]), layer.o, { transB: true, accumulate: x });
     gpu.release(out);
     const h2 = normed(gpu, x, layer.postNorm, config.rmsNormEps);
-    const gate = matmul(gpu, h2, layer.gate, { transB: true });
-    const up = matmul(gpu, h2, layer.up, { transB: true });
+    const act = swigluLinear(gpu, h2, layer.gate, layer.up);
     gpu.release(h2);
-    const act = swiglu(gpu, gate, up);
-    gpu.release(gate, up);
     matmul(gpu, act, layer.down, { transB: true, accumulate: x });
     gpu.release(act);
   });

@@ -1,23 +1,26 @@
 /**
  * Matrix products: c = alpha·op(a)·op(b) (+ c), plain, transposed, batched, with a batch-shared b,
  * and with f16 weights. The kernel is chosen from the shapes; the float64 CPU reference is alongside.
- * A Hugging Face Linear layer (weight [out, in]) is `matmul(gpu, x, W, { transB: true })`.
+ * A Hugging Face Linear layer (weight [out, in]) is `matmul(gpu, x, W, { transB: true })`; several
+ * Linear layers of one input (q, k, v) are `linearsOfOneInput`, and the Llama MLP's gate and up
+ * products with their SwiGLU are `swigluLinear` (one launch each at decode sizes).
  */
 import scalarShader from "../../shaders/matmul.wgsl?raw";
-import decodeF16Shader from "../../shaders/matmul-decode-f16.wgsl?raw";
+import decodeShader from "../../shaders/matmul-decode.wgsl?raw";
 import transposeShader from "../../shaders/matmul-transpose.wgsl?raw";
 import vec4Shader from "../../shaders/matmul-vec4.wgsl?raw";
 import type { Gpu } from "../gpu/context";
 import { describe, expectShape, type Tensor, tensorBytes } from "../gpu/tensor";
+import { swiglu, swigluCpu } from "./swiglu";
 
 /**
  * "scalar" takes any shape; "vec4" is register-blocked and needs the alignments in matmul-vec4.wgsl;
  * "outer" (n % 4 = 0, no transA) copies a transposed (and b, when transB) and runs the vec4
  * kernel's outer-product form, which lavapipe runs ~1.3–1.6× faster than the row form
- * (SwiftShader: slightly slower). "decode-f16" is x·Wᵀ for m ≤ 8 and f16 W (k % 8 = 0, n % 4 = 0),
- * reading 8 weights per load.
+ * (SwiftShader: slightly slower). "decode-f16" and "decode-f32" are x·Wᵀ for m ≤ 8 (k % 8 = 0,
+ * n % 4 = 0) with W of that element type, reading 8 weights of 4 rows per step.
  */
-export type MatmulKernel = "scalar" | "vec4" | "outer" | "decode-f16";
+export type MatmulKernel = "scalar" | "vec4" | "outer" | "decode-f16" | "decode-f32";
 
 export interface MatmulOptions {
   /** a is [k, m] (or [batch, k, m]) and used transposed. */
@@ -52,7 +55,15 @@ function withF16Weights(source: string): string {
   return `enable f16;\n${source.replace(f32Alias, "alias BType = f16;")}`;
 }
 
+/** The decode kernels' f32 variant: weights read as mat2x4<f32> (8 values) instead of 8 packed halves. */
+function withF32DecodeWeights(source: string): string {
+  const f16Lines = source.match(/alias W8 = vec4u;\nfn unpack8\(w: W8\) -> mat2x4f \{.*\}\n/);
+  if (!f16Lines) throw new Error("matmul-decode.wgsl lacks the W8 alias and unpack8");
+  return source.replace(f16Lines[0], "alias W8 = mat2x4f;\nfn unpack8(w: W8) -> mat2x4f { return w; }\n");
+}
+
 const shaders = {
+  decode: { f32: withF32DecodeWeights(decodeShader), f16: decodeShader },
   scalar: { f32: scalarShader, f16: withF16Weights(scalarShader) },
   vec4: { f32: vec4Shader, f16: withF16Weights(vec4Shader) },
   transpose: { f32: transposeShader, f16: withF16Weights(transposeShader) },
@@ -78,21 +89,27 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, options: MatmulOptions = 
   const chosen = kernel ?? defaultKernel(gpu, run, b);
   const dtype = b.dtype === "f16" ? "f16" : "f32";
   const common = { m: run.m, n: run.n, k: run.k, alpha, accumulate: accumulate ? 1 : 0 };
-  if (chosen === "decode-f16") {
-    if (!decodeF16Fits(run, b)) {
+  if (chosen === "decode-f16" || chosen === "decode-f32") {
+    if (!decodeFits(run, b) || chosen !== `decode-${dtype}`) {
       throw new Error(
-        `matmul: the decode-f16 kernel needs f16 b, transB, m ≤ 8, k % 8 = 0, n % 4 = 0; got ${shapeText(a, b, transA, transB)}`,
+        `matmul: the ${chosen} kernel needs ${chosen.slice(-3)} b, transB, m ≤ 8, k % 8 = 0, n % 4 = 0; got ${shapeText(a, b, transA, transB)}`,
       );
     }
     gpu.dispatch({
-      op: "matmul.decode_f16",
-      shader: decodeF16Shader,
+      op: `matmul.${chosen}`,
+      shader: shaders.decode[dtype],
       constants: { ROWS: run.m },
       uniforms: {
-        p: { ...common, a_batch4: run.aShared ? 0 : (run.m * run.k) / 4, b_batch8: run.bShared ? 0 : (run.n * run.k) / 8 },
+        p: {
+          ...decodeParams(run.m, run.k, [run.n]),
+          alpha,
+          accumulate: accumulate ? 1 : 0,
+          a_batch4: run.aShared ? 0 : (run.m * run.k) / 4,
+          b_batch8: run.bShared ? 0 : (run.n * run.k) / 8,
+        },
       },
       bindings: { a, b, c },
-      workgroups: [Math.ceil(run.n / 256), 1, run.batch],
+      workgroups: [decodeGroups(run.n), 1, run.batch],
     });
   } else if (chosen === "outer") {
     if (!outerFits(run)) throw new Error(`matmul: the outer kernel needs n % 4 = 0 and no transA; got ${shapeText(a, b, transA, transB)}`);
@@ -204,14 +221,89 @@ function dispatchVec4(
 const maxTransposedWeightBytes = 16 * 2 ** 20;
 
 function defaultKernel(gpu: Gpu, s: MatmulShape, b: Tensor): MatmulKernel {
-  if (decodeF16Fits(s, b)) return "decode-f16";
+  if (decodeFits(s, b)) return b.dtype === "f16" ? "decode-f16" : "decode-f32";
   const copyB = !s.transB || (b.dtype === "f32" && tensorBytes(b.shape, b.dtype) <= maxTransposedWeightBytes);
   if (s.m > maxRowsPerThread && outerFits(s) && copyB && prefersOuterProducts(gpu)) return "outer";
   return vec4Fits(s) ? "vec4" : "scalar";
 }
 
-function decodeF16Fits(s: MatmulShape, b: Tensor): boolean {
-  return b.dtype === "f16" && s.transB && !s.transA && s.m <= maxRowsPerThread && s.k % 8 === 0 && s.n % 4 === 0;
+function decodeFits(s: MatmulShape, b: Tensor): boolean {
+  return s.transB && !s.transA && s.m <= maxRowsPerThread && s.k % 8 === 0 && s.n % 4 === 0 && (b.dtype === "f16" || b.dtype === "f32");
+}
+
+/** Output columns per workgroup of the decode kernels: WG threads × 4 (matmul-decode.wgsl; swiglu's threads take 2). */
+const decodeColumnsPerGroup = 64;
+
+function decodeGroups(n: number): number {
+  return Math.ceil(n / decodeColumnsPerGroup);
+}
+
+function decodeParams(m: number, k: number, [n0, n1 = 0, n2 = 0]: readonly number[]) {
+  return { m, k8: k / 8, n0, n1, n2, a_batch4: 0, b_batch8: 0, alpha: 1, accumulate: 0 };
+}
+
+/**
+ * The input x [m, k] and each Linear weight [nᵢ, k] (transB) of a fused decode launch, when the
+ * decode kernel takes them: m ≤ 8, k % 8 = 0, nᵢ % 4 = 0, all weights of one element type.
+ */
+function fusedDecodeFits(gpu: Gpu, x: Tensor, weights: readonly Tensor[]): boolean {
+  const shapes = weights.map((w) => resolveShape(gpu, x, w, false, true));
+  return (
+    x.shape.length === 2 &&
+    weights.every((w) => w.shape.length === 2 && w.dtype === weights[0].dtype) &&
+    shapes.every((s) => decodeFits(s, weights[0]))
+  );
+}
+
+/**
+ * x·Wᵢᵀ for Linear weights Wᵢ [nᵢ, k] of one input x [m, k]: three of them (q, k and v) in one
+ * launch at decode sizes (see `fusedDecodeFits`), otherwise one matmul each. Returns [m, nᵢ] f32.
+ */
+export function linearsOfOneInput(gpu: Gpu, x: Tensor, weights: readonly Tensor[]): Tensor[] {
+  if (weights.length !== 3 || !fusedDecodeFits(gpu, x, weights)) return weights.map((w) => matmul(gpu, x, w, { transB: true }));
+  const [m, k] = x.shape;
+  const outs = weights.map((w) => gpu.tensor([m, w.shape[0]], "f32", `${w.label}.out`));
+  const [b, b1, b2] = weights;
+  const [c, c1, c2] = outs;
+  const ns = weights.map((w) => w.shape[0]);
+  gpu.dispatch({
+    op: "matmul.linear3",
+    shader: shaders.decode[weights[0].dtype === "f16" ? "f16" : "f32"],
+    entryPoint: "linear3",
+    constants: { ROWS: m },
+    uniforms: { p: decodeParams(m, k, ns) },
+    bindings: { a: x, b, b1, b2, c, c1, c2 },
+    workgroups: [ns.reduce((sum, n) => sum + decodeGroups(n), 0)],
+  });
+  return outs;
+}
+
+/**
+ * silu(x·gateᵀ) · (x·upᵀ) for x [m, k] and the MLP's gate and up weights [n, k] → [m, n] f32: one
+ * launch at decode sizes, otherwise two matmuls and `swiglu`.
+ */
+export function swigluLinear(gpu: Gpu, x: Tensor, gate: Tensor, up: Tensor): Tensor {
+  expectShape("swigluLinear", "up", up, gate.shape);
+  if (!fusedDecodeFits(gpu, x, [gate, up])) {
+    const g = matmul(gpu, x, gate, { transB: true });
+    const u = matmul(gpu, x, up, { transB: true });
+    const out = swiglu(gpu, g, u);
+    gpu.release(g, u);
+    return out;
+  }
+  const [m, k] = x.shape;
+  const n = gate.shape[0];
+  const out = gpu.tensor([m, n], "f32", "swigluLinear.out");
+  gpu.dispatch({
+    op: "matmul.swiglu",
+    shader: shaders.decode[gate.dtype === "f16" ? "f16" : "f32"],
+    entryPoint: "swiglu",
+    constants: { ROWS: m },
+    uniforms: { p: decodeParams(m, k, [n]) },
+    bindings: { a: x, b: gate, b1: up, act: out },
+    workgroups: [decodeGroups(2 * n)],
+  });
+  return out;
 }
 
 function outerFits(s: MatmulShape): boolean {
@@ -255,6 +347,19 @@ function resolveShape(gpu: Gpu, a: Tensor, b: Tensor, transA: boolean, transB: b
     aShared: a.shape.length === 2,
     bShared: b.shape.length === 2,
   };
+}
+
+/** CPU reference of `swigluLinear` in float64: x [m, k], gate and up [n, k] → [m, n]. */
+export function swigluLinearCpu(
+  x: ArrayLike<number>,
+  gate: ArrayLike<number>,
+  up: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+): Float64Array {
+  const shape = { m, k, n, transB: true };
+  return swigluCpu(matmulCpu(x, gate, shape), matmulCpu(x, up, shape));
 }
 
 export interface MatmulCpuShape {
