@@ -1,0 +1,152 @@
+/**
+ * The Evaluate step: the demo world's benchmark suite (the first items of each task, few-shot) on
+ * the original model, the pruned one and the pruned one with each trained adapter folded in; the
+ * per-task table and the paper's table in miniature (average and quality recovery % against the
+ * original), a chart of the averages, and both as downloads (CSV, SVG).
+ */
+import { useEffect, useRef, useState } from "react";
+import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
+import { qualityRecovery } from "../eval/quality-recovery";
+import { usePruneStep } from "../store/prune-store";
+import { evaluableModels, evaluate, restoreStudy, updateStudy, useStudy } from "../store/study-store";
+import { useWorkbench } from "../store/workbench-store";
+import type { EvaluatedModel } from "../worker/eval-jobs";
+import { downloadFile } from "./AnalyzeExports";
+import { ErrorNote } from "./ErrorNote";
+import { JobProgress } from "./JobProgress";
+import { NumberField } from "./TrainNumberField";
+
+const percent = (x: number) => (100 * x).toFixed(1);
+
+/** Recovery is against the "original" row; without one (or with a zero average) it is not defined. */
+function recovery(row: EvaluatedModel, rows: readonly EvaluatedModel[]): string {
+  const original = rows.find((r) => r.label === "original")?.result.average;
+  return original ? qualityRecovery(row.result.average, original).toFixed(1) : "—";
+}
+
+export function resultsCsv(rows: readonly EvaluatedModel[]): string {
+  const tasks = rows[0]?.result.tasks ?? [];
+  const header = ["model", ...tasks.map((t) => `${t.name} (${t.metric})`), "average", "recovery %"];
+  const lines = rows.map((r) => [r.label, ...r.result.tasks.map((t) => percent(t.score)), percent(r.result.average), recovery(r, rows)]);
+  return `${[header, ...lines].map((cells) => cells.map((c) => JSON.stringify(c)).join(",")).join("\n")}\n`;
+}
+
+export function EvaluatePanel() {
+  const card = useWorkbench((s) => s.model.card);
+  const pruned = usePruneStep((s) => s.pruned);
+  const runs = useStudy((s) => s.runs);
+  const rows = useStudy((s) => s.evaluation);
+  const items = useStudy((s) => s.evalItems);
+  const fewShot = useStudy((s) => s.evalFewShot);
+  const job = useStudy((s) => (s.jobStep === "evaluate" ? s.job : undefined));
+  const busy = useStudy((s) => s.job !== undefined);
+  const error = useStudy((s) => (s.jobStep === "evaluate" ? s.error : undefined));
+  const [excluded, setExcluded] = useState<string[]>([]);
+  const chart = useRef<HTMLElement>(null);
+  useEffect(() => void restoreStudy(), []);
+  if (!card) return <p className="note">Load a model in the Model step first.</p>;
+
+  const models = evaluableModels(runs, pruned !== undefined);
+  const chosen = models.filter((m) => !excluded.includes(m.label));
+  const tasks = rows?.[0]?.result.tasks ?? [];
+
+  const saveSvg = () => {
+    const svg = chart.current?.querySelector("svg");
+    if (svg) downloadFile("recovery.svg", new Blob([new XMLSerializer().serializeToString(svg)], { type: "image/svg+xml" }));
+  };
+
+  return (
+    <div className="panel-body">
+      <fieldset className="settings">
+        <legend>Suite: the demo world's benchmark (Open LLM Leaderboard v1 analogues)</legend>
+        <NumberField label="Items per task" value={items} min={1} max={200} integer onChange={(evalItems) => updateStudy({ evalItems })} />
+        <NumberField
+          label="Few-shot examples"
+          value={fewShot}
+          min={0}
+          max={5}
+          integer
+          onChange={(evalFewShot) => updateStudy({ evalFewShot })}
+        />
+        <fieldset className="row inline">
+          <legend>Models</legend>
+          {models.map((m) => (
+            <label key={m.label} className="check">
+              <input
+                type="checkbox"
+                checked={!excluded.includes(m.label)}
+                onChange={(e) => setExcluded((x) => (e.target.checked ? x.filter((l) => l !== m.label) : [...x, m.label]))}
+              />
+              {m.label}
+            </label>
+          ))}
+        </fieldset>
+      </fieldset>
+      <div className="row">
+        <button type="button" onClick={() => void evaluate(chosen)} disabled={busy || chosen.length === 0}>
+          Evaluate {chosen.length} model{chosen.length === 1 ? "" : "s"}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!rows}
+          onClick={() => rows && downloadFile("results.csv", new Blob([resultsCsv(rows)], { type: "text/csv" }))}
+        >
+          Table as CSV
+        </button>
+        <button type="button" className="secondary" disabled={!rows} onClick={saveSvg}>
+          Chart as SVG
+        </button>
+      </div>
+      {job ? <JobProgress job={job} /> : null}
+      {error ? <ErrorNote error={error} context="The evaluation" /> : null}
+      {rows ? (
+        <>
+          <table className="runs" data-testid="recovery-table">
+            <thead>
+              <tr>
+                <th>Model</th>
+                {tasks.map((t) => (
+                  <th key={t.name} title={`${t.metric}, ${t.n} items${t.chance === undefined ? "" : `, chance ${percent(t.chance)} %`}`}>
+                    {t.name}
+                  </th>
+                ))}
+                <th>Average %</th>
+                <th>Recovery %</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.label}>
+                  <td>{r.label}</td>
+                  {r.result.tasks.map((t) => (
+                    <td key={t.name} title={`± ${percent(t.stderr)}`}>
+                      {percent(t.score)}
+                    </td>
+                  ))}
+                  <td>{percent(r.result.average)}</td>
+                  <td>{recovery(r, rows)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <figure ref={chart} data-testid="recovery-chart">
+            <figcaption>Suite average per model (%)</figcaption>
+            <BarChart
+              width={Math.max(360, 120 * rows.length)}
+              height={240}
+              data={rows.map((r) => ({ model: r.label, average: 100 * r.result.average }))}
+              accessibilityLayer
+            >
+              <CartesianGrid strokeDasharray="3 3" vertical={false} />
+              <XAxis dataKey="model" />
+              <YAxis domain={[0, 100]} width={40} />
+              <Tooltip formatter={(v) => (typeof v === "number" ? `${v.toFixed(1)} %` : String(v))} />
+              <Bar dataKey="average" name="average %" fill="#3b528b" isAnimationActive={false} />
+            </BarChart>
+          </figure>
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * The Train step: LoRA fine-tuning of the pruned model on the original responses (SFT) and on the
+ * self-distilled ones (SDD), one after the other with the same settings and seed, their loss curves
+ * drawn together as the steps arrive; checkpoints are saved in IndexedDB, so a run interrupted by
+ * a reload or a cancel continues from its last one; skipped (NaN/Inf) steps are listed.
+ */
+import { useEffect } from "react";
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { usePruneStep } from "../store/prune-store";
+import { restoreStudy, trainBoth, trainRuns, updateStudy, useStudy } from "../store/study-store";
+import { useWorkbench } from "../store/workbench-store";
+import { type LoraModule, loraModules } from "../train/llama-lora";
+import { lossCurvesCsv } from "../worker/export-jobs";
+import { downloadFile } from "./AnalyzeExports";
+import { ErrorNote } from "./ErrorNote";
+import { JobProgress } from "./JobProgress";
+import { NumberField } from "./TrainNumberField";
+
+const runColours = { sft: "#b5651d", sdd: "#3b528b" } as const;
+
+export function TrainPanel() {
+  const card = useWorkbench((s) => s.model.card);
+  const pruned = usePruneStep((s) => s.pruned);
+  const settings = useStudy((s) => s.trainSettings);
+  const runs = useStudy((s) => s.runs);
+  const distilled = useStudy((s) => s.distillation?.finished === true);
+  const job = useStudy((s) => (s.jobStep === "train" ? s.job : undefined));
+  const busy = useStudy((s) => s.job !== undefined);
+  const error = useStudy((s) => (s.jobStep === "train" ? s.error : undefined));
+  useEffect(() => void restoreStudy(), []);
+  if (!card) return <p className="note">Load a model in the Model step first.</p>;
+
+  const change = (c: Partial<typeof settings>) => updateStudy({ trainSettings: { ...settings, ...c } });
+  const lora = settings.lora;
+  const toggle = (m: LoraModule, on: boolean) =>
+    change({ lora: { ...lora, modules: loraModules.filter((x) => (x === m ? on : lora.modules.includes(x))) } });
+  const steps = Math.max(0, ...trainRuns.map((r) => runs[r]?.history.at(-1)?.step ?? 0));
+  const curve = Array.from({ length: steps }, (_, i) => {
+    const point: Record<string, number | null> = { step: i + 1 };
+    for (const r of trainRuns) {
+      const loss = runs[r]?.history[i]?.loss;
+      point[r] = loss !== undefined && Number.isFinite(loss) ? loss : null;
+    }
+    return point;
+  });
+  const skipped = trainRuns.flatMap((r) => (runs[r]?.history ?? []).filter((h) => h.skipped).map((h) => ({ run: r, ...h })));
+
+  return (
+    <div className="panel-body">
+      <p>
+        Trains <strong>{card.name}</strong>
+        {pruned ? "" : " (not pruned: prune it in the Prune step to study recovery)"} with LoRA adapters; the base stays frozen.
+      </p>
+      {distilled ? null : (
+        <p className="note">Distill a dataset in the Distill step first: SFT trains on its original responses, SDD on the rewrites.</p>
+      )}
+      <fieldset className="settings">
+        <legend>LoRA (SDFT: r 8, alpha 16, q and v, lr 1e-4, batch 8)</legend>
+        <NumberField label="Rank r" value={lora.rank} min={1} max={256} integer onChange={(rank) => change({ lora: { ...lora, rank } })} />
+        <NumberField label="Alpha" value={lora.alpha} min={0} max={1024} onChange={(alpha) => change({ lora: { ...lora, alpha } })} />
+        <NumberField
+          label="Dropout"
+          value={lora.dropout}
+          min={0}
+          max={0.99}
+          onChange={(dropout) => change({ lora: { ...lora, dropout } })}
+        />
+        <fieldset className="row inline">
+          <legend>Modules</legend>
+          {loraModules.map((m) => (
+            <label key={m} className="check">
+              <input type="checkbox" checked={lora.modules.includes(m)} onChange={(e) => toggle(m, e.target.checked)} />
+              {m}
+            </label>
+          ))}
+        </fieldset>
+      </fieldset>
+      <fieldset className="settings">
+        <legend>Optimisation (AdamW, cosine schedule)</legend>
+        <NumberField label="Learning rate" value={settings.lr} min={0} max={1} onChange={(lr) => change({ lr })} />
+        <NumberField label="Steps" value={settings.steps} min={1} max={100_000} integer onChange={(steps) => change({ steps })} />
+        <NumberField
+          label="Batch size"
+          value={settings.batchSize}
+          min={1}
+          max={256}
+          integer
+          onChange={(batchSize) => change({ batchSize })}
+        />
+        <NumberField
+          label="Max length (tokens)"
+          value={settings.maxLength}
+          min={2}
+          max={8192}
+          integer
+          onChange={(maxLength) => change({ maxLength })}
+        />
+        <NumberField label="Seed" value={settings.seed} min={0} max={2 ** 31} integer onChange={(seed) => change({ seed })} />
+        <NumberField
+          label="Checkpoint every (steps)"
+          value={settings.checkpointEvery}
+          min={0}
+          max={100_000}
+          integer
+          onChange={(checkpointEvery) => change({ checkpointEvery })}
+        />
+      </fieldset>
+      <div className="row">
+        <button type="button" onClick={() => void trainBoth()} disabled={busy || !distilled || lora.modules.length === 0}>
+          Train SFT and SDD
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={curve.length === 0}
+          onClick={() => {
+            const csv = lossCurvesCsv(trainRuns.map((run) => ({ run, history: runs[run]?.history ?? [] })));
+            downloadFile("loss_curves.csv", new Blob([csv], { type: "text/csv" }));
+          }}
+        >
+          Curves as CSV
+        </button>
+      </div>
+      {job ? <JobProgress job={job} /> : null}
+      {error ? <ErrorNote error={error} context="Training" /> : null}
+      <table className="runs" data-testid="train-runs">
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>Steps</th>
+            <th>Last loss</th>
+            <th>State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {trainRuns.map((r) => {
+            const run = runs[r];
+            const last = run?.history.at(-1);
+            const state = !run
+              ? "not started"
+              : run.adapter && !run.adapter.cancelled
+                ? "finished"
+                : run.checkpoint
+                  ? `resumable from step ${run.checkpoint.step}`
+                  : "running or interrupted";
+            return (
+              <tr key={r}>
+                <td>{r.toUpperCase()}</td>
+                <td>
+                  {last?.step ?? 0} / {run?.settings.steps ?? settings.steps}
+                </td>
+                <td>{last ? last.loss.toFixed(4) : "—"}</td>
+                <td>{state}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {curve.length > 0 ? (
+        <figure data-testid="loss-curves">
+          <figcaption>Training loss (response tokens) per step</figcaption>
+          <LineChart width={720} height={280} data={curve} accessibilityLayer>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="step" label={{ value: "step", position: "insideBottom", offset: -2 }} height={36} />
+            <YAxis tickFormatter={(v: number) => v.toFixed(2)} width={56} domain={["auto", "auto"]} />
+            <Tooltip formatter={(v) => (typeof v === "number" ? v.toFixed(4) : String(v))} />
+            <Legend />
+            {trainRuns.map((r) => (
+              <Line
+                key={r}
+                dataKey={r}
+                name={r.toUpperCase()}
+                stroke={runColours[r]}
+                dot={false}
+                isAnimationActive={false}
+                connectNulls={false}
+              />
+            ))}
+          </LineChart>
+        </figure>
+      ) : null}
+      {skipped.length > 0 ? (
+        <div className="note error" role="alert" data-testid="skipped-steps">
+          <strong>Steps skipped (not trained on)</strong>
+          <ul>
+            {skipped.map((s) => (
+              <li key={`${s.run}-${s.step}`}>
+                {s.run.toUpperCase()} step {s.step}: {s.skipped} (loss {String(s.loss)}, gradient norm {String(s.gradNorm)})
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+/** The Distill, Train, Evaluate and Export jobs through the engine's handlers, in Node on stories260K pruned by one block. */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { sdftTemplates } from "../../src/distill/sdft-template";
+import { defaultExperiment } from "../../src/experiment/experiment";
+import { createManifest } from "../../src/experiment/manifest";
+import { readPeftAdapter } from "../../src/export/peft-adapter";
+import { nodeGpu } from "../../src/gpu/node-gpu";
+import { loraDefaults } from "../../src/train/llama-lora";
+import { type DistillJobProgress, datasetRecords } from "../../src/worker/distill-jobs";
+import { createEngine } from "../../src/worker/engine";
+import { studyFiles } from "../../src/worker/export-jobs";
+import type { PickedFile } from "../../src/worker/protocol";
+import type { Job } from "../../src/worker/rpc";
+import { sftExample, type TrainJobProgress } from "../../src/worker/train-jobs";
+import { hasStories260k, stories260kDir } from "../model/stories260k-files";
+
+function job<P>(seen: P[] = [], signal = new AbortController().signal): Job<P> {
+  return { signal, progress: (p) => seen.push(p) };
+}
+
+function picked(name: string): PickedFile {
+  return { path: name, file: new File([readFileSync(resolve(stories260kDir, name))], name) };
+}
+
+describe("study jobs", () => {
+  it("masks the prompt out of the loss and keeps the response and end token", () => {
+    const ids = (text: string) => [...text].map((c) => c.charCodeAt(0));
+    const tokenizer = { encode: ids, encodeChat: () => [], chatTemplate: undefined, addBosByDefault: false, eosTokenId: 2 };
+    const example = sftExample(tokenizer, { instruction: "Hi", input: "", output: "ok" }, 100);
+    const promptLength = example.tokens.length - 3;
+    expect(example.tokens.slice(-3)).toEqual([111, 107, 2]);
+    expect(example.lossMask).toEqual([...Array(promptLength).fill(0), 1, 1, 1]);
+    expect(sftExample(tokenizer, { instruction: "Hi", input: "", output: "ok" }, 5).tokens).toHaveLength(5);
+  });
+
+  it("reads the demo world's datasets and the first records of an uploaded Alpaca JSONL", () => {
+    const general = datasetRecords({ kind: "demo", dataset: "general", count: 4, seed: 0 });
+    const math = datasetRecords({ kind: "demo", dataset: "math", count: 4, seed: 0 });
+    expect(general).toHaveLength(4);
+    expect(math).toHaveLength(4);
+    expect(math).not.toEqual(general);
+    expect(datasetRecords({ kind: "demo", dataset: "general", count: 4, seed: 0 })).toEqual(general);
+    const jsonl = '{"instruction":"a","input":"","output":"b"}\n{"instruction":"c","input":"d","output":"e"}\n';
+    expect(datasetRecords({ kind: "jsonl", name: "mine.jsonl", text: jsonl, count: 1 })).toEqual([
+      { instruction: "a", input: "", output: "b" },
+    ]);
+    expect(() => datasetRecords({ kind: "jsonl", name: "bad.jsonl", text: "{", count: 1 })).toThrow(/bad\.jsonl/);
+  });
+
+  it.skipIf(!hasStories260k)(
+    "distills a few records, trains SFT and SDD for 2 steps, evaluates 2 items per task and exports the study",
+    async () => {
+      const engine = createEngine(() => nodeGpu());
+      await engine.loadModel({ kind: "files", files: [picked("stories260K.bin"), picked("tok512.bin")] }, job());
+      await engine.prune({ start: 3, count: 1 }, job());
+
+      const seen: DistillJobProgress[] = [];
+      const request = {
+        source: { kind: "demo" as const, dataset: "general" as const, count: 3, seed: 0 },
+        kind: "general" as const,
+        template: sdftTemplates.general,
+        temperature: 0.95,
+        topP: 0.7,
+        seed: 1,
+        maxTokens: 8,
+        batchSize: 2,
+      };
+      const distilled = await engine.distill(request, job(seen));
+      expect(distilled.examples).toHaveLength(3);
+      expect(distilled.kept + distilled.replaced).toBe(3);
+      expect(seen.at(-1)).toMatchObject({ done: 3, total: 3 });
+      // A resume from the first batch reproduces the uninterrupted run.
+      const resumed = await engine.distill({ ...request, done: seen[1].batch }, job());
+      expect(resumed.examples).toEqual(distilled.examples);
+
+      const settings = { lora: loraDefaults, lr: 1e-3, steps: 2, batchSize: 2, seed: 3, maxLength: 64, checkpointEvery: 1 };
+      const original = distilled.examples.map(({ instruction, input, reference }) => ({ instruction, input, output: reference }));
+      const steps: TrainJobProgress[] = [];
+      const sft = await engine.train({ ...settings, run: "sft", records: original }, job(steps));
+      const sdd = await engine.train({ ...settings, run: "sdd", records: distilled.examples }, job());
+      expect(sft.history.map((h) => h.step)).toEqual([1, 2]);
+      expect(sft.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+      expect(steps.filter((p) => p.report).map((p) => p.report?.step)).toEqual([1, 2]);
+      expect(steps.find((p) => p.checkpoint)?.checkpoint?.step).toBe(1);
+      expect(sft.layers).toBe(4);
+      // Resuming from the step-1 checkpoint ends where the uninterrupted run did.
+      const checkpoint = steps.find((p) => p.checkpoint)?.checkpoint;
+      const again = await engine.train({ ...settings, run: "sft", records: original, resume: checkpoint }, job());
+      expect(again.history.map((h) => h.loss)).toEqual(sft.history.map((h) => h.loss));
+
+      const rows = await engine.evaluate(
+        {
+          items: 2,
+          fewShot: 0,
+          models: [
+            { label: "original", kind: "original" },
+            { label: "pruned", kind: "pruned" },
+            { label: "pruned + SFT", kind: "adapter", adapter: sft },
+            { label: "pruned + SDD", kind: "adapter", adapter: sdd },
+          ],
+        },
+        job(),
+      );
+      expect(rows.map((r) => r.label)).toEqual(["original", "pruned", "pruned + SFT", "pruned + SDD"]);
+      for (const r of rows) expect(r.result.tasks.every((t) => t.n === 2)).toBe(true);
+
+      const files = studyFiles({
+        manifest: createManifest(defaultExperiment(), "test"),
+        model: { name: "stories260K", layers: 5 },
+        pruned: { start: 3, count: 1 },
+        datasets: [{ name: "sdd", records: distilled.examples }],
+        adapters: [sft, sdd],
+        evaluation: rows,
+      });
+      const byName = new Map(files.map((f) => [f.name, f.bytes]));
+      expect([...byName.keys()].sort()).toEqual([
+        "adapters/sdd/adapter_config.json",
+        "adapters/sdd/adapter_model.safetensors",
+        "adapters/sft/adapter_config.json",
+        "adapters/sft/adapter_model.safetensors",
+        "datasets/sdd.jsonl",
+        "loss_curves.csv",
+        "manifest.json",
+        "mergekit/slerp.yaml",
+        "mergekit/slice.yaml",
+        "results.json",
+      ]);
+      const adapter = readPeftAdapter(
+        new TextDecoder().decode(byName.get("adapters/sft/adapter_config.json")),
+        byName.get("adapters/sft/adapter_model.safetensors") as Uint8Array,
+      );
+      expect(adapter).toMatchObject({ layers: 4, config: { rank: 8, alpha: 16 } });
+      const curves = new TextDecoder().decode(byName.get("loss_curves.csv")).trim().split("\n");
+      expect(curves).toHaveLength(5);
+      expect(curves[1]).toMatch(new RegExp(`^sft,1,${sft.history[0].loss},`));
+      expect(new TextDecoder().decode(byName.get("mergekit/slerp.yaml")).match(/layer_range: \[0, 4\]/g)).toHaveLength(2);
+    },
+    // SwiftShader runs this in minutes (lavapipe in about 25 s).
+    400_000,
+  );
+});
