@@ -16,7 +16,11 @@ import { analyzeCommand, analyzeUsage } from "./analyze-command";
 import { parseGenerateArgs, parseInfoArgs, UsageError, usage } from "./cli-args";
 import { distillCommand, distillUsage } from "./distill-command";
 import { evalCommand, evalUsage } from "./eval-command";
+import { mergeCommand, mergeUsage } from "./merge-command";
+import { paperCommand, paperUsage } from "./paper-command";
 import { pruneCommand, pruneUsage } from "./prune-command";
+import { speculateCommand, speculateUsage } from "./speculate-command";
+import { trainCommand, trainUsage } from "./train-command";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -32,16 +36,22 @@ const commands: Record<string, CliCommand> = {
   prune: pruneCommand,
   distill: distillCommand,
   eval: evalCommand,
+  merge: mergeCommand,
+  speculate: speculateCommand,
+  train: trainCommand,
+  paper: paperCommand,
 };
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.stdout(`${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage].join("\n")}\n`);
+    io.stdout(
+      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage].join("\n")}\n`,
+    );
     return name === undefined ? 1 : 0;
   }
   try {
-    const command = commands[name];
+    const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
     if (!command) throw new UsageError(`unknown command '${name}'`);
     await command(rest, io);
     return 0;

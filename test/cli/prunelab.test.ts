@@ -32,7 +32,7 @@ describe("prunelab CLI arguments", () => {
     [["generate", "--model"], /--model.*argument missing/],
     [["info", "--model", "m", "--prompt", "x"], /Unknown option '--prompt'/],
     [["info", "--model", "m", "extra"], /Unexpected argument 'extra'/],
-    [["train"], /unknown command 'train'/],
+    [["bogus"], /unknown command 'bogus'/],
   ])("%j is a usage error on one line, exit 1", async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(1);
