@@ -61,15 +61,17 @@ describe("workbench", () => {
     await page.context().close();
   });
 
-  it("answers a model request through the worker with a typed value, shown politely", async () => {
+  it("loads the bundled demo model through the worker, then keeps a Hub repo id in the link", async () => {
     const { page, problems } = await session.newPage();
     await page.goto(session.baseUrl);
     await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
-    await page.getByRole("radio", { name: "Bundled demo model" }).check();
+    expect(await page.getByRole("radio", { name: "Bundled demo model" }).isChecked()).toBe(true);
     await page.getByRole("button", { name: "Load model" }).click();
-    const note = page.locator(".note.pending");
-    await note.waitFor({ timeout: 60_000 });
-    expect(await note.textContent()).toMatch(/Not available yet.*arrives with issue 6/);
+    const card = page.getByTestId("model-card");
+    await card.waitFor({ timeout: 120_000 });
+    const cardText = (await card.textContent()) ?? "";
+    expect(cardText).toContain("Prunelab demo model");
+    expect(cardText).toMatch(/Layers\s*12/);
     await page.getByRole("radio", { name: "Hugging Face Hub" }).check();
     await page.getByRole("textbox", { name: "Repo id" }).fill("HuggingFaceTB/SmolLM2-135M-Instruct");
     // Playwright learns of replaceState asynchronously, hence the poll.

@@ -1,8 +1,9 @@
 /**
  * Calibration sets for the layer analysis: pasted text or JSONL (`{"text": …}` or Alpaca's
  * `instruction` / `input` / `output`), encoded as plain text with BOS or through the model's chat
- * template, truncated to a sequence length. The demo world's calibration set (issue 6) supplies
- * `CalibrationRecord`s of its own and goes through `encodeCalibration` like the others.
+ * template, truncated to a sequence length. The demo world's calibration set
+ * (src/data/demo-calibration.ts) supplies `CalibrationRecord`s of its own and goes through
+ * `encodeCalibration` like the others.
  */
 import type { ChatMessage, Tokenizer } from "../model/tokenizer";
 

@@ -1,8 +1,8 @@
 /**
- * The Analyze step: a calibration set (pasted text or a JSONL file; the demo world's set arrives
- * with issue 6), how to encode and average it, the run with progress and cancel, and the results:
- * heatmap, Block Influence chart, sortable table and exports. Choosing a cell sets the experiment's
- * block to drop (the Prune step acts on it).
+ * The Analyze step: a calibration set (the demo world's prose, pasted text or a JSONL file), how
+ * to encode and average it, the run with progress and cancel, and the results: heatmap, Block
+ * Influence chart, sortable table and exports. Choosing a cell sets the experiment's block to drop
+ * (the Prune step acts on it).
  */
 import { useId } from "react";
 import { analyzeModel, updatePruneStep, usePruneStep } from "../store/prune-store";
@@ -30,7 +30,7 @@ export function AnalyzePanel() {
   const step = usePruneStep();
   const { calibration, analysis } = step;
   const busy = step.analyzeJob !== undefined;
-  const hasInput = calibration.text.trim() !== "";
+  const hasInput = calibration.kind === "demo" || calibration.text.trim() !== "";
   if (!card) {
     return (
       <div className="panel-body">
@@ -61,12 +61,19 @@ export function AnalyzePanel() {
             />
             JSONL file ({"{"}"text"{"}"} or Alpaca fields)
           </label>
-          <label className="check muted">
-            <input type="radio" name={`${id}-calib`} disabled />
-            Demo world text (arrives with issue 6)
+          <label className="check">
+            <input
+              type="radio"
+              name={`${id}-calib`}
+              checked={calibration.kind === "demo"}
+              onChange={() => updatePruneStep({ calibration: { kind: "demo" } })}
+            />
+            Demo world text
           </label>
         </div>
-        {calibration.kind === "text" ? (
+        {calibration.kind === "demo" ? (
+          <p className="note">Prose about the demo world's town (biographies, trades, tales), the first samples of a fixed draw.</p>
+        ) : calibration.kind === "text" ? (
           <div className="field grow">
             <label htmlFor={`${id}-text`}>Calibration text</label>
             <textarea

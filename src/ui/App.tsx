@@ -1,15 +1,21 @@
 /** The workbench: header (experiment actions, GPU badge), the pipeline's steps and tools as a sidebar, and the open panel. */
 import { dismissNotices, showPanel, useWorkbench } from "../store/workbench-store";
 import { AnalyzePanel } from "./AnalyzePanel";
+import { DistillPanel } from "./DistillPanel";
+import { EvaluatePanel } from "./EvaluatePanel";
 import { ExperimentActions } from "./ExperimentActions";
+import { ExportPanel } from "./ExportPanel";
 import { GpuBadge } from "./GpuBadge";
+import { MergePanel } from "./MergePanel";
 import { ModelPanel } from "./ModelPanel";
 import { NoWebGpuNotice } from "./NoWebGpuNotice";
 import { PendingStepPanel } from "./PendingStepPanel";
 import { PlaygroundPanel } from "./PlaygroundPanel";
 import { PrunePanel } from "./PrunePanel";
 import { RunsPanel } from "./RunsPanel";
+import { SpeculatePanel } from "./SpeculatePanel";
 import { type PanelId, steps, tools } from "./steps";
+import { TrainPanel } from "./TrainPanel";
 
 function NavButton({ id, label, index }: { id: PanelId; label: string; index?: number }) {
   const current = useWorkbench((s) => s.panel === id);
@@ -27,6 +33,12 @@ function Panel({ id }: { id: PanelId }) {
   if (id === "model") return <ModelPanel />;
   if (id === "analyze") return <AnalyzePanel />;
   if (id === "prune") return <PrunePanel />;
+  if (id === "distill") return <DistillPanel />;
+  if (id === "train") return <TrainPanel />;
+  if (id === "evaluate") return <EvaluatePanel />;
+  if (id === "export") return <ExportPanel />;
+  if (id === "merge") return <MergePanel />;
+  if (id === "speculate") return <SpeculatePanel />;
   if (id === "playground") return <PlaygroundPanel />;
   if (id === "runs") return <RunsPanel />;
   const step = steps.find((s) => s.id === id);

@@ -13,7 +13,7 @@ const sources: { kind: ModelSourceKind; label: string; hint: string }[] = [
   {
     kind: "demo",
     label: "Bundled demo model",
-    hint: "A small Llama trained on Prunelab's demo world; works offline. Arrives with issue 6.",
+    hint: "A 12-block Llama trained by Prunelab's own script on its demo world; works offline.",
   },
   {
     kind: "local",

@@ -23,27 +23,23 @@ export const steps: readonly StepInfo[] = [
     id: "distill",
     title: "Distill",
     summary: "The unpruned model rewrites each fine-tuning target in its own words; a consistency filter keeps faithful rewrites.",
-    arrivesWith: 8,
   },
   {
     id: "train",
     title: "Train",
     summary: "LoRA fine-tune the pruned model on the original (SFT) and self-distilled (SDD) data.",
-    arrivesWith: 8,
   },
-  { id: "evaluate", title: "Evaluate", summary: "Benchmark suite, average accuracy and quality recovery %.", arrivesWith: 8 },
-  { id: "merge", title: "Merge", summary: "SLERP-merge two fine-tuned models.", arrivesWith: 9 },
+  { id: "evaluate", title: "Evaluate", summary: "Benchmark suite, average accuracy and quality recovery %." },
+  { id: "merge", title: "Merge", summary: "SLERP-merge two fine-tuned models." },
   {
     id: "speculate",
     title: "Speculate",
     summary: "Use the pruned model as a speculative-decoding draft: acceptance rate and speed-up.",
-    arrivesWith: 9,
   },
   {
     id: "export",
     title: "Export",
     summary: "safetensors + config.json, PEFT adapters, layer_distances.csv, mergekit YAML, JSONL, manifest.",
-    arrivesWith: 9,
   },
 ];
 

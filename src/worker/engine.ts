@@ -3,8 +3,10 @@
  * plus tokenizer), and answers the methods of `EngineMethods`. It holds state across calls, so it
  * is created once per worker; one job runs at a time.
  */
+import { demoModelName, demoModelUrl, fetchDemoModel } from "../data/demo-model-files";
 import type { Gpu } from "../gpu/context";
 import { acquireGpu } from "../gpu/device";
+import { createMergeJobs } from "../merge/merge-jobs";
 import type { LlamaConfig } from "../model/config";
 import { generate as generateTokens } from "../model/generate";
 import type { ModelWeights } from "../model/host-tensor";
@@ -14,9 +16,13 @@ import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { type LoadedModel, loadModelFiles, type ModelFileMap } from "../model/load-model-files";
 import { memoryReport } from "../model/memory-report";
 import { loadTokenizer, Tokenizer } from "../model/tokenizer";
+import { speculateJob } from "../spec/speculate-job";
+import { distillJob } from "./distill-jobs";
+import { evaluateJob } from "./eval-jobs";
 import type { EngineMethods, GenerateRequest, ModelCard, ModelRequest, Progress } from "./protocol";
 import { analyzeJob, exportModelFiles, type PrunableModel, pruneJob } from "./prune-jobs";
 import { CancelledError, type Handlers, type Job } from "./rpc";
+import { trainJob } from "./train-jobs";
 
 /** A feature of the engine that a later issue builds; the UI shows the message as is. */
 export class NotAvailableError extends Error {
@@ -32,11 +38,16 @@ type ReadyModel = PrunableModel;
 
 const formatNames: Record<LoadedModel["format"], string> = { safetensors: "Hugging Face safetensors", gguf: "GGUF", llama2c: "llama2.c" };
 
-export function createEngine(navigatorGpu: () => GPU | undefined = () => globalThis.navigator?.gpu): Handlers<EngineMethods> {
+/** `demoModelFolder`: where the bundled demo model is served (the app's own `models/demo/` unless a test serves it elsewhere). */
+export function createEngine(
+  navigatorGpu: () => GPU | undefined = () => globalThis.navigator?.gpu,
+  demoModelFolder: () => URL = demoModelUrl,
+): Handlers<EngineMethods> {
   let gpu: Promise<Gpu> | undefined;
   let gpuF16Disabled = false;
   let ready: ReadyModel | undefined;
   let busyWith: string | undefined;
+  const merging = createMergeJobs();
 
   const device = (disableF16 = gpuF16Disabled): Promise<Gpu> => {
     if (!gpu || disableF16 !== gpuF16Disabled) {
@@ -83,7 +94,7 @@ export function createEngine(navigatorGpu: () => GPU | undefined = () => globalT
         // The old model goes first: its GPU memory may be what the new one needs.
         if (ready) releaseLlama(g, ready.full);
         ready = undefined;
-        const { loaded, tokenizer, name } = await readModel(request, job);
+        const { loaded, tokenizer, name } = await readModel(request, job, demoModelFolder);
         job.signal.throwIfAborted();
         job.progress({ phase: "uploading weights to the GPU", done: 0, total: 0, unit: "items" });
         const model = uploadLlama(g, loaded.weights);
@@ -102,12 +113,27 @@ export function createEngine(navigatorGpu: () => GPU | undefined = () => globalT
     analyze: (request, job) => exclusive("analyzing layers", async () => analyzeJob(await device(), loadedModel(), request, job)),
     prune: (request, job) => exclusive("pruning", async () => pruneJob(await device(), loadedModel(), request, job)),
     exportModel: async () => exportModelFiles(loadedModel()),
+    merge: (request, job) => exclusive("merging", async () => merging.merge(await device(), loadedModel(), request, job)),
+    exportMerge: async (request) => merging.exportMerged(loadedModel(), request),
+    speculate: (request, job) => exclusive("speculating", async () => speculateJob(await device(), loadedModel(), request, job)),
+    distill: (request, job) => exclusive("distilling", async () => distillJob(await device(), loadedModel(), request, job)),
+    train: (request, job) => exclusive("training", async () => trainJob(await device(), loadedModel(), request, job)),
+    evaluate: (request, job) => exclusive("evaluating", async () => evaluateJob(await device(), loadedModel(), request, job)),
   };
 }
 
-async function readModel(request: ModelRequest, job: Job<Progress>): Promise<{ loaded: LoadedModel; tokenizer: Tokenizer; name: string }> {
-  if (request.kind === "demo")
-    throw new NotAvailableError("The bundled demo model arrives with issue 6; load local files or a Hub repo meanwhile.");
+async function readModel(
+  request: ModelRequest,
+  job: Job<Progress>,
+  demoModelFolder: () => URL,
+): Promise<{ loaded: LoadedModel; tokenizer: Tokenizer; name: string }> {
+  if (request.kind === "demo") {
+    const { loaded, tokenizer } = await fetchDemoModel(demoModelFolder(), {
+      signal: job.signal,
+      onProgress: (file, done, total) => job.progress({ phase: `fetched ${file}`, done, total, unit: "items" }),
+    });
+    return { loaded, tokenizer, name: demoModelName };
+  }
   if (request.kind === "hub") {
     const downloaded = await downloadModel(request.repo, {
       cache: await createBrowserHubCache(),

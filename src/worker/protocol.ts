@@ -1,8 +1,13 @@
 /** The engine's methods as the UI calls them through the worker: what each takes, reports and returns. */
 import type { GpuInfo } from "../gpu/context";
+import type { MergeRequest, MergeResult } from "../merge/merge-jobs";
 import type { LlamaConfig } from "../model/config";
 import type { DistanceTokens, LayerAnalysis } from "../prune/layer-analysis";
+import type { SpeculateRequest, SpeculateResult } from "../spec/speculate-job";
+import type { DistillJobProgress, DistillJobResult, DistillRequest } from "./distill-jobs";
+import type { EvaluatedModel, EvaluateRequest } from "./eval-jobs";
 import type { RpcClient } from "./rpc";
+import type { TrainedAdapter, TrainJobProgress, TrainRequest } from "./train-jobs";
 
 /** A file the user picked, with its path inside a picked folder ("" folder part for a single file). */
 export interface PickedFile {
@@ -72,8 +77,8 @@ export interface GenerateResult {
   stopReason: "eos" | "length";
 }
 
-/** What `analyze` measures the loaded (full) model on; the demo world's calibration set joins as a further kind with issue 6. */
-export type CalibrationInput = { kind: "text"; text: string } | { kind: "jsonl"; name: string; text: string };
+/** What `analyze` measures the loaded (full) model on; "demo": prose of the demo world (src/data/demo-calibration.ts). */
+export type CalibrationInput = { kind: "text"; text: string } | { kind: "jsonl"; name: string; text: string } | { kind: "demo" };
 
 export interface AnalyzeRequest {
   calibration: CalibrationInput;
@@ -115,6 +120,12 @@ export interface EngineMethods {
   analyze: { params: AnalyzeRequest; progress: Progress; result: AnalyzeResult };
   prune: { params: PruneRequest; progress: Progress; result: PruneResult };
   exportModel: { params: Record<string, never>; progress: never; result: ExportedFile[] };
+  speculate: { params: SpeculateRequest; progress: Progress; result: SpeculateResult };
+  merge: { params: MergeRequest; progress: Progress; result: MergeResult };
+  exportMerge: { params: Pick<MergeRequest, "t" | "method">; progress: never; result: ExportedFile[] };
+  distill: { params: DistillRequest; progress: DistillJobProgress; result: DistillJobResult };
+  train: { params: TrainRequest; progress: TrainJobProgress; result: TrainedAdapter };
+  evaluate: { params: EvaluateRequest; progress: Progress; result: EvaluatedModel[] };
 }
 
 export type EngineClient = RpcClient<EngineMethods>;

@@ -3,6 +3,7 @@
  * choice of blocks to drop (a view of the full model that shares its buffers) with a perplexity
  * check before and after, and the model in use as a Hugging Face folder.
  */
+import { demoCalibrationRecords } from "../data/demo-calibration";
 import type { Gpu } from "../gpu/context";
 import type { LlamaGpu } from "../model/llama-gpu";
 import type { LoadedModel } from "../model/load-model-files";
@@ -34,7 +35,11 @@ export interface PrunableModel {
 export async function analyzeJob(gpu: Gpu, ready: PrunableModel, request: AnalyzeRequest, job: Job<Progress>): Promise<AnalyzeResult> {
   const { calibration } = request;
   const records =
-    calibration.kind === "text" ? calibrationFromText(calibration.text) : calibrationFromJsonl(calibration.text, calibration.name);
+    calibration.kind === "demo"
+      ? demoCalibrationRecords(request.maxSamples)
+      : calibration.kind === "text"
+        ? calibrationFromText(calibration.text)
+        : calibrationFromJsonl(calibration.text, calibration.name);
   const samples = encodeCalibration(ready.tokenizer, records, {
     chatTemplate: request.chatTemplate,
     maxSamples: request.maxSamples,

@@ -28,10 +28,6 @@ describe("engine", () => {
     await expect(engine.generate({ mode: "completion", prompt: "hi", sampling }, job())).rejects.toMatchObject({
       name: "EngineStateError",
     });
-    await expect(engine.loadModel({ kind: "demo" }, job())).rejects.toMatchObject({
-      name: "NotAvailableError",
-      message: expect.stringMatching(/issue 6/),
-    });
     await expect(engine.loadModel({ kind: "files", files: [] }, job())).rejects.toMatchObject({ name: "MissingModelFileError" });
   });
 
