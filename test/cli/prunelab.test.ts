@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli";
 import { toHfConfig } from "../../src/model/config";
 import { readLlama2cCheckpoint } from "../../src/model/llama2c";
 import { llama2cTokenizerToHf, readLlama2cTokenizer } from "../../src/model/llama2c-tokenizer";
@@ -13,16 +12,12 @@ import { withRopeLayout } from "../../src/model/rope-layout";
 import { writeSafetensors } from "../../src/model/safetensors";
 import { stories260kExpected } from "../model/llama-stories-expected";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
+import { runCliCaptured } from "./cli-harness";
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, "../../bin/prunelab.mjs");
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]) => runCliCaptured(argv);
 
 describe("prunelab CLI arguments", () => {
   it.each([

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CliIo, runCli } from "../../src/cli/run-cli";
 import { toAlpacaJsonl } from "../../src/distill/alpaca-jsonl";
 import { readPeftAdapter } from "../../src/export/peft-adapter";
 import { llamaForward, releaseLlama, uploadLlama } from "../../src/model/llama-gpu";
@@ -13,22 +12,12 @@ import { writeTensors } from "../../src/train/parameters";
 import { tinyChatWeights, writeTinyChatFolder } from "../eval/tiny-chat-llama";
 import { testGpu } from "../gpu-harness";
 import { expectClose } from "../numerics";
+import { runCliCaptured } from "./cli-harness";
 
 const dir = writeTinyChatFolder();
 afterAll(() => rmSync(dir, { recursive: true }));
 
-async function cli(argv: string[], stderr: CliIo["stderr"] = () => {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let out = "";
-  let err = "";
-  const code = await runCli(argv, {
-    stdout: (t) => (out += t),
-    stderr: (t) => {
-      err += t;
-      stderr(t);
-    },
-  });
-  return { code, stdout: out, stderr: err };
-}
+const cli = runCliCaptured;
 
 const records = [
   { instruction: "Add 1 and 2.", input: "", output: "1 + 2 = 3" },

@@ -1,25 +1,14 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CliIo, runCli } from "../../src/cli/run-cli";
 import { parseAlpacaJsonl, toAlpacaJsonl } from "../../src/distill/alpaca-jsonl";
+import { runCliCaptured } from "../cli/cli-harness";
 import { writeTinyChatFolder } from "../eval/tiny-chat-llama";
 
 const dir = writeTinyChatFolder();
 afterAll(() => rmSync(dir, { recursive: true }));
 
-async function cli(argv: string[], stderr: CliIo["stderr"] = () => {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let out = "";
-  let err = "";
-  const code = await runCli(argv, {
-    stdout: (t) => (out += t),
-    stderr: (t) => {
-      err += t;
-      stderr(t);
-    },
-  });
-  return { code, stdout: out, stderr: err };
-}
+const cli = runCliCaptured;
 
 const records = [
   { instruction: "Add 1 and 2.", input: "", output: "1 + 2 = 3\n#### 3" },

@@ -1,19 +1,14 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli";
 import type { EvalSuite } from "../../src/eval/task-format";
+import { runCliCaptured } from "../cli/cli-harness";
 import { writeTinyChatFolder } from "./tiny-chat-llama";
 
 const dir = writeTinyChatFolder();
 afterAll(() => rmSync(dir, { recursive: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]) => runCliCaptured(argv);
 
 const suite: EvalSuite = {
   name: "mini",

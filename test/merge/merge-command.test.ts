@@ -2,22 +2,17 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli";
 import { mergeWeights } from "../../src/merge/slerp";
 import { toFloat32 } from "../../src/model/host-tensor";
 import type { LoadedModel } from "../../src/model/load-model-files";
 import { loadModelFromPath } from "../../src/model/load-model-path";
 import { randomLlama } from "../../src/model/random-llama";
 import { hfFolderFiles } from "../../src/prune/hf-folder-export";
+import { runCliCaptured } from "../cli/cli-harness";
 import { tinyChatWeights } from "../eval/tiny-chat-llama";
 import { chatMlTokenizerFiles } from "../model/tokenizer-fixtures";
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]) => runCliCaptured(argv);
 
 const dir = mkdtempSync(join(tmpdir(), "prunelab-merge-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,24 +4,19 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli";
 import { llamaCpu } from "../../src/model/llama-cpu";
 import { readLlama2cCheckpoint } from "../../src/model/llama2c";
 import { llama2cTokenizerToHf, readLlama2cTokenizer } from "../../src/model/llama2c-tokenizer";
 import { Tokenizer } from "../../src/model/tokenizer";
 import { analyzeLayersCpu } from "../../src/prune/layer-analysis";
+import { runCliCaptured } from "../cli/cli-harness";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 import { expectClose } from "../numerics";
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, "../../bin/prunelab.mjs");
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]) => runCliCaptured(argv);
 
 const dir = mkdtempSync(join(tmpdir(), "prunelab-analyze-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,23 +2,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, tokenizerOf } from "../../src/cli/run-cli";
+import { tokenizerOf } from "../../src/cli/run-cli";
 import { generate } from "../../src/model/generate";
 import { releaseLlama, uploadLlama } from "../../src/model/llama-gpu";
 import { loadModelFromPath } from "../../src/model/load-model-path";
 import { dropBlocksFromWeights } from "../../src/prune/drop-blocks";
 import { hfFolderFiles } from "../../src/prune/hf-folder-export";
+import { runCliCaptured } from "../cli/cli-harness";
 import { tinyChatWeights, writeTinyChatFolder } from "../eval/tiny-chat-llama";
 import { testGpu } from "../gpu-harness";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 import { chatMlTokenizerFiles } from "../model/tokenizer-fixtures";
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]) => runCliCaptured(argv);
 
 const dir = mkdtempSync(join(tmpdir(), "prunelab-speculate-"));
 const target = writeTinyChatFolder();
