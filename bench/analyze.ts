@@ -8,21 +8,9 @@ import "../src/gpu/node-globals";
 import { acquireGpu } from "../src/gpu/device";
 import { nodeGpu } from "../src/gpu/node-gpu";
 import { llamaForward, releaseLlama, uploadLlama } from "../src/model/llama-gpu";
-import { type RandomLlamaShape, randomLlama } from "../src/model/random-llama";
+import { randomLlama } from "../src/model/random-llama";
 import { analyzeLayers } from "../src/prune/layer-analysis";
-
-const shapes: Record<string, RandomLlamaShape> = {
-  "SmolLM2-135M shape": {
-    hiddenSize: 576,
-    intermediateSize: 1536,
-    numHiddenLayers: 30,
-    numAttentionHeads: 9,
-    numKeyValueHeads: 3,
-    vocabSize: 49152,
-    tieWordEmbeddings: true,
-  },
-  "demo shape": { hiddenSize: 256, intermediateSize: 688, numHiddenLayers: 12, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 4096 },
-};
+import { benchShapes } from "./bench-shapes";
 
 const batchSize = 4;
 const seqLen = Number(process.env.BENCH_SEQ_LEN ?? 64);
@@ -32,7 +20,7 @@ const gpu = await acquireGpu(nodeGpu());
 console.log(
   `adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16}); batch ${batchSize} × ${seqLen} tokens`,
 );
-for (const [name, shape] of Object.entries(shapes)) {
+for (const [name, shape] of Object.entries(benchShapes)) {
   const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
   const samples = Array.from({ length: batchSize }, (_, b) =>
     Array.from({ length: seqLen }, (_, t) => (b * 31 + t * 7919 + 1) % shape.vocabSize),

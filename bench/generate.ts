@@ -13,19 +13,7 @@ import { nodeGpu } from "../src/gpu/node-gpu";
 import { createLlamaCpuCache, llamaCpu, llamaForwardCpu } from "../src/model/llama-cpu";
 import { createLlamaKvCache, type LlamaGpu, llamaForward, releaseLlama, releaseLlamaKvCache, uploadLlama } from "../src/model/llama-gpu";
 import { type RandomLlamaShape, randomLlama } from "../src/model/random-llama";
-
-const shapes: Record<string, RandomLlamaShape> = {
-  "SmolLM2-135M shape": {
-    hiddenSize: 576,
-    intermediateSize: 1536,
-    numHiddenLayers: 30,
-    numAttentionHeads: 9,
-    numKeyValueHeads: 3,
-    vocabSize: 49152,
-    tieWordEmbeddings: true,
-  },
-  "demo shape": { hiddenSize: 256, intermediateSize: 688, numHiddenLayers: 12, numAttentionHeads: 4, numKeyValueHeads: 2, vocabSize: 4096 },
-};
+import { benchShapes } from "./bench-shapes";
 
 const promptTokens = 64;
 const decodeTokens = 32;
@@ -101,7 +89,7 @@ console.log(
   `batch 1; GPU: prefill ${promptTokens} tokens, decode ${decodeTokens}; CPU reference: prefill ${cpuPromptTokens}, decode ${cpuDecodeTokens}`,
 );
 const fmt = (v: number) => v.toFixed(1).padStart(7);
-for (const [name, shape] of Object.entries(shapes)) {
+for (const [name, shape] of Object.entries(benchShapes)) {
   const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
   await gpuRun(gpu, model, 1); // warm-up: pipelines compiled, buffers pooled
   const g = await gpuRun(gpu, model, 1);

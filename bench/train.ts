@@ -22,33 +22,14 @@ import { mulberry32 } from "../src/seeded-random";
 import { createLlamaLora, type LoraConfig, type LoraModule, peftKey, releaseLlamaLora } from "../src/train/llama-lora";
 import { readTensors } from "../src/train/parameters";
 import { makeBatch, type TrainConfig, type TrainExample, trainModel } from "../src/train/train-loop";
+import { demoSizedShape, smolLM2Shape } from "./bench-shapes";
 import { registerTfjsGradients, tfjsLoraStep } from "./train-tfjs";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 
-const shapes: Record<string, RandomLlamaShape> = {
-  demo: {
-    hiddenSize: 256,
-    intermediateSize: 704,
-    numHiddenLayers: 12,
-    numAttentionHeads: 8,
-    numKeyValueHeads: 4,
-    vocabSize: 4096,
-    tieWordEmbeddings: true,
-  },
-  smollm: {
-    hiddenSize: 576,
-    intermediateSize: 1536,
-    numHiddenLayers: 30,
-    numAttentionHeads: 9,
-    numKeyValueHeads: 3,
-    vocabSize: 49152,
-    tieWordEmbeddings: true,
-    ropeTheta: 100000,
-  },
-};
+const shapes: Record<string, RandomLlamaShape> = { demo: demoSizedShape, smollm: smolLM2Shape };
 const targets: Record<string, LoraModule[]> = { "q,v": ["q", "v"], all: ["q", "k", "v", "o", "gate", "up", "down"] };
 const seqLength = 128;
 /** Sequences per step: 8 (the 8 × 128), except the SmolLM2 shape in a quick run (a step takes minutes on a CPU adapter). */
