@@ -3,6 +3,7 @@
  * with `instruction`, `input` (possibly empty) and `output`. Import accepts a missing `input` and
  * ignores other keys; errors name the line.
  */
+import { parseJsonlObjects } from "../jsonl-objects";
 
 export interface AlpacaRecord {
   instruction: string;
@@ -17,22 +18,12 @@ export function toAlpacaJsonl(records: readonly AlpacaRecord[]): string {
 
 /** Records of `text` (blank lines skipped); `source` names the file in errors. */
 export function parseAlpacaJsonl(text: string, source = "dataset"): AlpacaRecord[] {
-  const records: AlpacaRecord[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === "") return;
-    const where = `${source} line ${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
-    }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error(`${where}: expected a JSON object`);
-    const { instruction, input = "", output } = value as Record<string, unknown>;
+  const records = parseJsonlObjects(text, source).map(({ value, where }) => {
+    const { instruction, input = "", output } = value;
     if (typeof instruction !== "string" || instruction.trim() === "") throw new Error(`${where}: "instruction" must be a non-empty string`);
     if (typeof input !== "string") throw new Error(`${where}: "input" must be a string when present`);
     if (typeof output !== "string" || output.trim() === "") throw new Error(`${where}: "output" must be a non-empty string`);
-    records.push({ instruction, input, output });
+    return { instruction, input, output };
   });
   if (records.length === 0) throw new Error(`${source}: no records (expected one JSON object per line)`);
   return records;

@@ -5,6 +5,8 @@
  * (src/data/demo-calibration.ts) supplies `CalibrationRecord`s of its own and goes through
  * `encodeCalibration` like the others.
  */
+
+import { parseJsonlObjects } from "../jsonl-objects";
 import type { ChatMessage, Tokenizer } from "../model/tokenizer";
 
 /** One sample: text, or a prompt with an optional response (a chat turn pair under the chat template). */
@@ -33,32 +35,20 @@ export function calibrationFromText(text: string): CalibrationRecord[] {
 
 /** JSONL lines `{"text": …}` or Alpaca `{"instruction", "input"?, "output"?}`; blank lines are skipped; errors name `source` and the line. */
 export function calibrationFromJsonl(text: string, source: string): CalibrationRecord[] {
-  const records: CalibrationRecord[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === "") return;
-    const where = `${source} line ${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${where} is not JSON: ${(e as Error).message}`);
-    }
-    const o = (typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+  return parseJsonlObjects(text, source).map(({ value, where }): CalibrationRecord => {
     const field = (name: string) => {
-      const v = o[name];
+      const v = value[name];
       if (v !== undefined && typeof v !== "string") throw new Error(`${where}: "${name}" must be a string`);
       return v;
     };
     const plain = field("text");
     const instruction = field("instruction");
-    if (plain !== undefined) records.push({ prompt: plain });
-    else if (instruction !== undefined) {
-      const input = field("input");
-      const output = field("output");
-      records.push({ prompt: input ? `${instruction}\n\n${input}` : instruction, ...(output ? { response: output } : {}) });
-    } else throw new Error(`${where} has neither "text" nor "instruction"`);
+    if (plain !== undefined) return { prompt: plain };
+    if (instruction === undefined) throw new Error(`${where} has neither "text" nor "instruction"`);
+    const input = field("input");
+    const output = field("output");
+    return { prompt: input ? `${instruction}\n\n${input}` : instruction, ...(output ? { response: output } : {}) };
   });
-  return records;
 }
 
 /** Token ids of each record (empty ones dropped), ready for `analyzeLayers`. */
