@@ -4,13 +4,9 @@
  * and chooses, the CSV and the PNG download, and a click → prune updates the model card and reports the
  * perplexity before and after. Screenshots land in e2e/artifacts/.
  */
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, type BrowserSession, startBrowserSession } from "./browser-session";
-
-const stories = fileURLToPath(new URL("../../shared/models/stories260K/", import.meta.url));
+import { artifactsDir, type BrowserSession, hasStories260k, loadStories260k, startBrowserSession, waitForGpu } from "./browser-session";
 
 const calibration = [
   "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.",
@@ -28,15 +24,12 @@ afterAll(async () => {
   await session?.close();
 });
 
-describe.skipIf(!existsSync(`${stories}stories260K.bin`))("analyze and prune", () => {
+describe.skipIf(!hasStories260k)("analyze and prune", () => {
   it("renders the heatmap for a loaded model, and a click → prune updates the model card", async () => {
     const { page, problems } = await session.newPage();
     await page.goto(session.baseUrl);
-    await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
-    await page.getByRole("radio", { name: "Local files" }).check();
-    await page.getByLabel("Choose files…").setInputFiles([`${stories}stories260K.bin`, `${stories}tok512.bin`]);
-    await page.getByRole("button", { name: "Load model" }).click();
-    await page.getByTestId("model-card").waitFor({ timeout: 120_000 });
+    await waitForGpu(page);
+    await loadStories260k(page);
 
     const nav = page.getByRole("navigation", { name: "Pipeline" });
     await nav.getByRole("button", { name: "Analyze" }).click();

@@ -4,9 +4,7 @@
  * travels in the URL, and saved runs survive a reload and can be deleted. Any console error or
  * uncaught page error fails the test that caused it.
  */
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultExperiment } from "../src/experiment/experiment";
 import { parseManifest } from "../src/experiment/manifest";
@@ -15,11 +13,11 @@ import { readLlama2cCheckpoint } from "../src/model/llama2c";
 import { llama2cTokenizerToHf, readLlama2cTokenizer } from "../src/model/llama2c-tokenizer";
 import { writeSafetensors } from "../src/model/safetensors";
 import { steps, tools } from "../src/ui/steps";
-import { artifactsDir, type BrowserSession, startBrowserSession } from "./browser-session";
+import { artifactsDir, type BrowserSession, hasStories260k, startBrowserSession, stories260kDir, waitForGpu } from "./browser-session";
 import { startHubFixture } from "./hub-fixture-server";
 
 // A real pretrained Llama (llama2.c format) from ../shared; the project must not copy it, so without it the tests that use it are skipped.
-const stories = fileURLToPath(new URL("../../shared/models/stories260K/", import.meta.url));
+const stories = stories260kDir;
 
 let session: BrowserSession;
 
@@ -64,7 +62,7 @@ describe("workbench", () => {
   it("loads the bundled demo model through the worker, then keeps a Hub repo id in the link", async () => {
     const { page, problems } = await session.newPage();
     await page.goto(session.baseUrl);
-    await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
+    await waitForGpu(page);
     expect(await page.getByRole("radio", { name: "Bundled demo model" }).isChecked()).toBe(true);
     await page.getByRole("button", { name: "Load model" }).click();
     const card = page.getByTestId("model-card");
@@ -81,121 +79,115 @@ describe("workbench", () => {
     await page.context().close();
   });
 
-  it.skipIf(!existsSync(`${stories}stories260K.bin`))(
-    "loads local llama2.c files, shows the model card, and streams a completion",
-    async () => {
+  it.skipIf(!hasStories260k)("loads local llama2.c files, shows the model card, and streams a completion", async () => {
+    const { page, problems } = await session.newPage();
+    await page.goto(session.baseUrl);
+    await waitForGpu(page);
+    await page.getByRole("radio", { name: "Local files" }).check();
+    await page.getByLabel("Choose files…").setInputFiles([`${stories}stories260K.bin`, `${stories}tok512.bin`]);
+    await page.getByRole("button", { name: "Load model" }).click();
+    const card = page.getByTestId("model-card");
+    await card.waitFor({ timeout: 120_000 });
+    const cardText = (await card.textContent()) ?? "";
+    expect(cardText).toContain("llama2.c");
+    expect(cardText).toMatch(/Layers\s*5/);
+    await page.screenshot({ path: `${artifactsDir}/model-loaded.png`, fullPage: true });
+
+    await page.getByRole("button", { name: "Playground" }).click();
+    expect(await page.getByRole("radio", { name: "Plain completion" }).isChecked()).toBe(true);
+    await page.getByLabel("Max new tokens").fill("24");
+    await page.getByLabel(/^Prompt/).fill("Once upon a time");
+    await page.getByRole("button", { name: "Complete" }).click();
+    const stats = page.getByText(/tokens in .* s \(/);
+    await stats.waitFor({ timeout: 120_000 });
+    const completion = (await page.getByRole("log", { name: "Conversation" }).textContent()) ?? "";
+    expect(completion.startsWith("completionOnce upon a time")).toBe(true);
+    expect(completion.length).toBeGreaterThan("completionOnce upon a time".length + 10);
+    await page.screenshot({ path: `${artifactsDir}/playground-completion.png`, fullPage: true });
+
+    // A long generation streams into the page and stops on request.
+    await page.getByLabel("Max new tokens").fill("400");
+    await page.getByRole("button", { name: "Complete" }).click();
+    const stop = page.getByRole("button", { name: "Stop" });
+    await stop.waitFor();
+    const log = page.getByRole("log", { name: "Conversation" });
+    await expect
+      .poll(async () => ((await log.textContent()) ?? "").length, { timeout: 60_000 })
+      .toBeGreaterThan("completionOnce upon a time".length + 5);
+    await stop.click();
+    await page.getByText("Generation was cancelled.").waitFor({ timeout: 60_000 });
+    expect(await stop.count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it.skipIf(!hasStories260k)("downloads a Hub repo with progress, cancels, resumes, and chats with it", async () => {
+    const checkpoint = readLlama2cCheckpoint(await readFile(`${stories}stories260K.bin`), "stories260K.bin");
+    const { config } = checkpoint;
+    const tokenizer = llama2cTokenizerToHf(
+      readLlama2cTokenizer(await readFile(`${stories}tok512.bin`), "tok512.bin", config.vocabSize),
+      config.maxPositionEmbeddings,
+    );
+    const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    const weights = writeSafetensors(checkpoint.tensors);
+    const hub = await startHubFixture({
+      repo: "prunelab/stories260K",
+      files: new Map([
+        ["config.json", json(toHfConfig(config))],
+        ["tokenizer.json", json(tokenizer.tokenizerJson)],
+        ["tokenizer_config.json", json(tokenizer.tokenizerConfig)],
+        ["generation_config.json", json({})],
+        ["special_tokens_map.json", json({})],
+        ["chat_template.jinja", new TextEncoder().encode("{% for m in messages %}{{ m.content }}\n{% endfor %}")],
+        ["model.safetensors", weights],
+      ]),
+      // About 3 s for the ~1 MiB of weights: long enough to see an estimate and to cancel.
+      slow: { file: "model.safetensors", chunkBytes: 32 * 1024, delayMs: 100 },
+    });
+    try {
       const { page, problems } = await session.newPage();
-      await page.goto(session.baseUrl);
-      await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
-      await page.getByRole("radio", { name: "Local files" }).check();
-      await page.getByLabel("Choose files…").setInputFiles([`${stories}stories260K.bin`, `${stories}tok512.bin`]);
+      await page.goto(
+        `${session.baseUrl}/?model.source=hub&model.repo=prunelab/stories260K&model.endpoint=${encodeURIComponent(hub.endpoint)}`,
+      );
+      await waitForGpu(page);
+      expect(await page.getByRole("textbox", { name: "Repo id" }).inputValue()).toBe("prunelab/stories260K");
+      await page.getByRole("button", { name: "Load model" }).click();
+      const job = page.getByRole("status").filter({ hasText: "downloading model.safetensors" });
+      await expect.poll(async () => (await job.textContent()) ?? "", { timeout: 60_000 }).toMatch(/about \d+ s left/);
+      await page.screenshot({ path: `${artifactsDir}/model-hub-download.png`, fullPage: true });
+      await job.getByRole("button", { name: "Cancel" }).click();
+      await page.getByText("Loading the model was cancelled.").waitFor({ timeout: 30_000 });
+
       await page.getByRole("button", { name: "Load model" }).click();
       const card = page.getByTestId("model-card");
       await card.waitFor({ timeout: 120_000 });
-      const cardText = (await card.textContent()) ?? "";
-      expect(cardText).toContain("llama2.c");
-      expect(cardText).toMatch(/Layers\s*5/);
-      await page.screenshot({ path: `${artifactsDir}/model-loaded.png`, fullPage: true });
+      expect(await card.textContent()).toMatch(/prunelab\/stories260K.*Hugging Face safetensors/);
+      expect(
+        hub.log.filter((l) => /^GET model\.safetensors bytes=\d+-$/.test(l)),
+        hub.log.join("\n"),
+      ).toHaveLength(1);
+      await page.screenshot({ path: `${artifactsDir}/model-hub-loaded.png`, fullPage: true });
 
       await page.getByRole("button", { name: "Playground" }).click();
-      expect(await page.getByRole("radio", { name: "Plain completion" }).isChecked()).toBe(true);
-      await page.getByLabel("Max new tokens").fill("24");
-      await page.getByLabel(/^Prompt/).fill("Once upon a time");
-      await page.getByRole("button", { name: "Complete" }).click();
-      const stats = page.getByText(/tokens in .* s \(/);
-      await stats.waitFor({ timeout: 120_000 });
-      const completion = (await page.getByRole("log", { name: "Conversation" }).textContent()) ?? "";
-      expect(completion.startsWith("completionOnce upon a time")).toBe(true);
-      expect(completion.length).toBeGreaterThan("completionOnce upon a time".length + 10);
-      await page.screenshot({ path: `${artifactsDir}/playground-completion.png`, fullPage: true });
-
-      // A long generation streams into the page and stops on request.
-      await page.getByLabel("Max new tokens").fill("400");
-      await page.getByRole("button", { name: "Complete" }).click();
-      const stop = page.getByRole("button", { name: "Stop" });
-      await stop.waitFor();
-      const log = page.getByRole("log", { name: "Conversation" });
-      await expect
-        .poll(async () => ((await log.textContent()) ?? "").length, { timeout: 60_000 })
-        .toBeGreaterThan("completionOnce upon a time".length + 5);
-      await stop.click();
-      await page.getByText("Generation was cancelled.").waitFor({ timeout: 60_000 });
-      expect(await stop.count()).toBe(0);
+      expect(await page.getByRole("radio", { name: "Chat" }).isChecked()).toBe(true);
+      await page.getByLabel("Max new tokens").fill("16");
+      await page.getByLabel(/^Message/).fill("Once upon a time");
+      await page.getByLabel(/^Message/).press("Control+Enter");
+      await page.getByText(/tokens in .* s \(/).waitFor({ timeout: 120_000 });
+      const log = (await page.getByRole("log", { name: "Conversation" }).textContent()) ?? "";
+      expect(log).toMatch(/^userOnce upon a timeassistant\S/);
+      await page.screenshot({ path: `${artifactsDir}/playground-chat.png`, fullPage: true });
       expect(problems).toEqual([]);
       await page.context().close();
-    },
-  );
-
-  it.skipIf(!existsSync(`${stories}stories260K.bin`))(
-    "downloads a Hub repo with progress, cancels, resumes, and chats with it",
-    async () => {
-      const checkpoint = readLlama2cCheckpoint(await readFile(`${stories}stories260K.bin`), "stories260K.bin");
-      const { config } = checkpoint;
-      const tokenizer = llama2cTokenizerToHf(
-        readLlama2cTokenizer(await readFile(`${stories}tok512.bin`), "tok512.bin", config.vocabSize),
-        config.maxPositionEmbeddings,
-      );
-      const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-      const weights = writeSafetensors(checkpoint.tensors);
-      const hub = await startHubFixture({
-        repo: "prunelab/stories260K",
-        files: new Map([
-          ["config.json", json(toHfConfig(config))],
-          ["tokenizer.json", json(tokenizer.tokenizerJson)],
-          ["tokenizer_config.json", json(tokenizer.tokenizerConfig)],
-          ["generation_config.json", json({})],
-          ["special_tokens_map.json", json({})],
-          ["chat_template.jinja", new TextEncoder().encode("{% for m in messages %}{{ m.content }}\n{% endfor %}")],
-          ["model.safetensors", weights],
-        ]),
-        // About 3 s for the ~1 MiB of weights: long enough to see an estimate and to cancel.
-        slow: { file: "model.safetensors", chunkBytes: 32 * 1024, delayMs: 100 },
-      });
-      try {
-        const { page, problems } = await session.newPage();
-        await page.goto(
-          `${session.baseUrl}/?model.source=hub&model.repo=prunelab/stories260K&model.endpoint=${encodeURIComponent(hub.endpoint)}`,
-        );
-        await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
-        expect(await page.getByRole("textbox", { name: "Repo id" }).inputValue()).toBe("prunelab/stories260K");
-        await page.getByRole("button", { name: "Load model" }).click();
-        const job = page.getByRole("status").filter({ hasText: "downloading model.safetensors" });
-        await expect.poll(async () => (await job.textContent()) ?? "", { timeout: 60_000 }).toMatch(/about \d+ s left/);
-        await page.screenshot({ path: `${artifactsDir}/model-hub-download.png`, fullPage: true });
-        await job.getByRole("button", { name: "Cancel" }).click();
-        await page.getByText("Loading the model was cancelled.").waitFor({ timeout: 30_000 });
-
-        await page.getByRole("button", { name: "Load model" }).click();
-        const card = page.getByTestId("model-card");
-        await card.waitFor({ timeout: 120_000 });
-        expect(await card.textContent()).toMatch(/prunelab\/stories260K.*Hugging Face safetensors/);
-        expect(
-          hub.log.filter((l) => /^GET model\.safetensors bytes=\d+-$/.test(l)),
-          hub.log.join("\n"),
-        ).toHaveLength(1);
-        await page.screenshot({ path: `${artifactsDir}/model-hub-loaded.png`, fullPage: true });
-
-        await page.getByRole("button", { name: "Playground" }).click();
-        expect(await page.getByRole("radio", { name: "Chat" }).isChecked()).toBe(true);
-        await page.getByLabel("Max new tokens").fill("16");
-        await page.getByLabel(/^Message/).fill("Once upon a time");
-        await page.getByLabel(/^Message/).press("Control+Enter");
-        await page.getByText(/tokens in .* s \(/).waitFor({ timeout: 120_000 });
-        const log = (await page.getByRole("log", { name: "Conversation" }).textContent()) ?? "";
-        expect(log).toMatch(/^userOnce upon a timeassistant\S/);
-        await page.screenshot({ path: `${artifactsDir}/playground-chat.png`, fullPage: true });
-        expect(problems).toEqual([]);
-        await page.context().close();
-      } finally {
-        await hub.close();
-      }
-    },
-  );
+    } finally {
+      await hub.close();
+    }
+  });
 
   it("without WebGPU, explains what to do instead of failing", async () => {
     const { page, problems } = await session.newPage({ webgpu: false });
     await page.goto(session.baseUrl);
-    await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("unavailable");
+    await waitForGpu(page, "unavailable");
     const help = page.getByRole("alert").filter({ hasText: "needs WebGPU" });
     expect(await help.textContent()).toMatch(/--enable-unsafe-webgpu/);
     expect(await page.getByRole("button", { name: "Load model" }).isDisabled()).toBe(true);

@@ -8,9 +8,27 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type PreviewServer, preview } from "vite";
+import { expect } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const artifactsDir = fileURLToPath(new URL("./artifacts/", import.meta.url));
+
+/** The real pretrained Llama the browser tests load as a user would; tests skip where ../shared is absent. */
+export const stories260kDir = fileURLToPath(new URL("../../shared/models/stories260K/", import.meta.url));
+export const hasStories260k = existsSync(`${stories260kDir}stories260K.bin`);
+
+/** Waits until the GPU badge reports the worker's adapter state. */
+export async function waitForGpu(page: Page, state: "ready" | "unavailable" = "ready"): Promise<void> {
+  await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe(state);
+}
+
+/** Loads stories260K through the Model step's file input and waits for its model card. */
+export async function loadStories260k(page: Page): Promise<void> {
+  await page.getByRole("radio", { name: "Local files" }).check();
+  await page.getByLabel("Choose files…").setInputFiles([`${stories260kDir}stories260K.bin`, `${stories260kDir}tok512.bin`]);
+  await page.getByRole("button", { name: "Load model" }).click();
+  await page.getByTestId("model-card").waitFor({ timeout: 120_000 });
+}
 
 const chromiumPath = process.env.PRUNELAB_CHROMIUM ?? "/usr/bin/chromium";
 const webGpuFlag = "--enable-unsafe-webgpu";

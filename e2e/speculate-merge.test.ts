@@ -3,17 +3,24 @@
  * model drafts for the full one and every token is coloured by its fate; the model is merged with
  * a second folder at the experiment's t and evaluated. Screenshots land in e2e/artifacts/.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLlama2cCheckpoint } from "../src/model/llama2c";
 import { dropBlocksFromWeights } from "../src/prune/drop-blocks";
 import { hfFolderFiles } from "../src/prune/hf-folder-export";
-import { artifactsDir, type BrowserSession, startBrowserSession } from "./browser-session";
+import {
+  artifactsDir,
+  type BrowserSession,
+  hasStories260k,
+  loadStories260k,
+  startBrowserSession,
+  stories260kDir,
+  waitForGpu,
+} from "./browser-session";
 
-const stories = fileURLToPath(new URL("../../shared/models/stories260K/", import.meta.url));
+const stories = stories260kDir;
 const secondDir = mkdtempSync(join(tmpdir(), "prunelab-e2e-merge-"));
 
 let session: BrowserSession;
@@ -27,15 +34,12 @@ afterAll(async () => {
   rmSync(secondDir, { recursive: true, force: true });
 });
 
-describe.skipIf(!existsSync(`${stories}stories260K.bin`))("speculate and merge", () => {
+describe.skipIf(!hasStories260k)("speculate and merge", () => {
   it("shows coloured speculative tokens with their statistics, and evaluates a merge", async () => {
     const { page, problems } = await session.newPage();
     await page.goto(`${session.baseUrl}?prune.start=3&prune.count=1&sampling.temperature=0&sampling.maxTokens=24`);
-    await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
-    await page.getByRole("radio", { name: "Local files" }).check();
-    await page.getByLabel("Choose files…").setInputFiles([`${stories}stories260K.bin`, `${stories}tok512.bin`]);
-    await page.getByRole("button", { name: "Load model" }).click();
-    await page.getByTestId("model-card").waitFor({ timeout: 120_000 });
+    await waitForGpu(page);
+    await loadStories260k(page);
     const nav = page.getByRole("navigation", { name: "Pipeline" });
     await nav.getByRole("button", { name: "Prune" }).click();
     await page.locator("main").getByRole("button", { name: "Prune", exact: true }).click();

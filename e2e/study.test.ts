@@ -3,12 +3,8 @@
  * Distill a few demo-world records, Train SFT and SDD for 2 steps each, Evaluate the four models on
  * 2 items per task, and list the Export step's files. Screenshots land in e2e/artifacts/.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, type BrowserSession, startBrowserSession } from "./browser-session";
-
-const stories = fileURLToPath(new URL("../../shared/models/stories260K/", import.meta.url));
+import { artifactsDir, type BrowserSession, hasStories260k, loadStories260k, startBrowserSession, waitForGpu } from "./browser-session";
 
 let session: BrowserSession;
 
@@ -20,16 +16,13 @@ afterAll(async () => {
   await session?.close();
 });
 
-describe.skipIf(!existsSync(`${stories}stories260K.bin`))("study", () => {
+describe.skipIf(!hasStories260k)("study", () => {
   it("distills, trains SFT and SDD with live curves, evaluates with recovery %, and lists the exports", async () => {
     const { page, problems } = await session.newPage();
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.goto(`${session.baseUrl}?prune.start=3&prune.count=1`);
-    await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
-    await page.getByRole("radio", { name: "Local files" }).check();
-    await page.getByLabel("Choose files…").setInputFiles([`${stories}stories260K.bin`, `${stories}tok512.bin`]);
-    await page.getByRole("button", { name: "Load model" }).click();
-    await page.getByTestId("model-card").waitFor({ timeout: 120_000 });
+    await waitForGpu(page);
+    await loadStories260k(page);
     const nav = page.getByRole("navigation", { name: "Pipeline" });
     const main = page.locator("main");
     await nav.getByRole("button", { name: "Prune" }).click();
@@ -91,12 +84,9 @@ describe.skipIf(!existsSync(`${stories}stories260K.bin`))("study", () => {
 
     // After a reload the study comes back from IndexedDB once the model is loaded again.
     await page.reload();
-    await expect.poll(() => page.getByTestId("gpu-badge").getAttribute("data-state"), { timeout: 60_000 }).toBe("ready");
+    await waitForGpu(page);
     await nav.getByRole("button", { name: "Model" }).click();
-    await page.getByRole("radio", { name: "Local files" }).check();
-    await page.getByLabel("Choose files…").setInputFiles([`${stories}stories260K.bin`, `${stories}tok512.bin`]);
-    await page.getByRole("button", { name: "Load model" }).click();
-    await page.getByTestId("model-card").waitFor({ timeout: 120_000 });
+    await loadStories260k(page);
     await nav.getByRole("button", { name: "Train" }).click();
     await expect
       .poll(() => runs.locator("tbody tr td:last-child").allTextContents(), { timeout: 30_000 })

@@ -9,15 +9,34 @@ import { create } from "zustand";
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
 import { type DistilledExample, distilledRecords, sdftSampling } from "../distill/distill-dataset";
 import { sdftTemplates } from "../distill/sdft-template";
+import type { Experiment } from "../experiment/experiment";
 import { type SavedDistillation, type SavedTrainRun, StudyRecords, trainKey } from "../persist/study-records";
-import { loraDefaults } from "../train/llama-lora";
+import { type LoraModule, loraDefaults, loraModules } from "../train/llama-lora";
 import type { DistillRequest } from "../worker/distill-jobs";
 import type { EvalModel, EvaluatedModel } from "../worker/eval-jobs";
 import type { RpcError } from "../worker/rpc";
 import type { TrainRun, TrainSettings } from "../worker/train-jobs";
-import { engineClient, engineMissing, type RunningJob, startJob, withProgress } from "./workbench-store";
+import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
 
 export const trainRuns: readonly TrainRun[] = ["sft", "sdd"];
+
+/**
+ * The settings a training run uses: LoRA shape, learning rate, batch size and seed come from the
+ * experiment (so a shared link or manifest reproduces the run); steps, length and checkpointing are
+ * the Train step's own.
+ */
+export function effectiveTrainSettings(own: TrainSettings, experiment: Experiment): TrainSettings {
+  const { lora } = experiment;
+  const targets = lora.targets.split(",").map((t) => t.trim().replace(/_proj$/, ""));
+  const modules = loraModules.filter((m: LoraModule) => targets.includes(m));
+  return {
+    ...own,
+    lora: { rank: lora.rank, alpha: lora.alpha, dropout: lora.dropout, modules },
+    lr: lora.learningRate,
+    batchSize: lora.batchSize,
+    seed: experiment.seeds.train,
+  };
+}
 
 export interface StudyState {
   distillRequest: Omit<DistillRequest, "done">;
@@ -159,7 +178,7 @@ async function trainRun(run: TrainRun, data: AlpacaRecord[]): Promise<boolean> {
   const engine = engineClient();
   if (!job) return false;
   const store = await restoreStudy();
-  const settings = get().trainSettings;
+  const settings = effectiveTrainSettings(get().trainSettings, useWorkbench.getState().experiment);
   const key = datasetKey(data);
   const saved = get().runs[run];
   const same = saved && sameJson(saved.settings, settings) && saved.datasetKey === key;

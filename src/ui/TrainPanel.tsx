@@ -7,12 +7,13 @@
 import { useEffect } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { usePruneStep } from "../store/prune-store";
-import { restoreStudy, trainBoth, trainRuns, updateStudy, useStudy } from "../store/study-store";
+import { effectiveTrainSettings, restoreStudy, trainBoth, trainRuns, updateStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
-import { type LoraModule, loraModules } from "../train/llama-lora";
 import { lossCurvesCsv } from "../worker/export-jobs";
 import { downloadFile } from "./AnalyzeExports";
 import { ErrorNote } from "./ErrorNote";
+import { ExperimentFields } from "./ExperimentFields";
+import { panelFields } from "./experiment-fields";
 import { JobProgress } from "./JobProgress";
 import { NumberField } from "./TrainNumberField";
 
@@ -21,19 +22,31 @@ const runColours = { sft: "#b5651d", sdd: "#3b528b" } as const;
 export function TrainPanel() {
   const card = useWorkbench((s) => s.model.card);
   const pruned = usePruneStep((s) => s.pruned);
-  const settings = useStudy((s) => s.trainSettings);
+  const own = useStudy((s) => s.trainSettings);
+  const experiment = useWorkbench((s) => s.experiment);
+  const settings = effectiveTrainSettings(own, experiment);
   const runs = useStudy((s) => s.runs);
   const distilled = useStudy((s) => s.distillation?.finished === true);
   const job = useStudy((s) => (s.jobStep === "train" ? s.job : undefined));
   const busy = useStudy((s) => s.job !== undefined);
   const error = useStudy((s) => (s.jobStep === "train" ? s.error : undefined));
   useEffect(() => void restoreStudy(), []);
-  if (!card) return <p className="note">Load a model in the Model step first.</p>;
+  const loraFields = (
+    <ExperimentFields
+      legend="LoRA and optimisation (AdamW, cosine; SDFT: r 8, alpha 16, q and v, lr 1e-4, batch 8)"
+      fields={panelFields.train ?? []}
+    />
+  );
+  if (!card)
+    return (
+      <div className="panel-body">
+        <p className="note">Load a model in the Model step first.</p>
+        {loraFields}
+      </div>
+    );
 
-  const change = (c: Partial<typeof settings>) => updateStudy({ trainSettings: { ...settings, ...c } });
+  const change = (c: Partial<typeof own>) => updateStudy({ trainSettings: { ...own, ...c } });
   const lora = settings.lora;
-  const toggle = (m: LoraModule, on: boolean) =>
-    change({ lora: { ...lora, modules: loraModules.filter((x) => (x === m ? on : lora.modules.includes(x))) } });
   const steps = Math.max(0, ...trainRuns.map((r) => runs[r]?.history.at(-1)?.step ?? 0));
   const curve = Array.from({ length: steps }, (_, i) => {
     const point: Record<string, number | null> = { step: i + 1 };
@@ -54,51 +67,21 @@ export function TrainPanel() {
       {distilled ? null : (
         <p className="note">Distill a dataset in the Distill step first: SFT trains on its original responses, SDD on the rewrites.</p>
       )}
+      {loraFields}
       <fieldset className="settings">
-        <legend>LoRA (SDFT: r 8, alpha 16, q and v, lr 1e-4, batch 8)</legend>
-        <NumberField label="Rank r" value={lora.rank} min={1} max={256} integer onChange={(rank) => change({ lora: { ...lora, rank } })} />
-        <NumberField label="Alpha" value={lora.alpha} min={0} max={1024} onChange={(alpha) => change({ lora: { ...lora, alpha } })} />
-        <NumberField
-          label="Dropout"
-          value={lora.dropout}
-          min={0}
-          max={0.99}
-          onChange={(dropout) => change({ lora: { ...lora, dropout } })}
-        />
-        <fieldset className="row inline">
-          <legend>Modules</legend>
-          {loraModules.map((m) => (
-            <label key={m} className="check">
-              <input type="checkbox" checked={lora.modules.includes(m)} onChange={(e) => toggle(m, e.target.checked)} />
-              {m}
-            </label>
-          ))}
-        </fieldset>
-      </fieldset>
-      <fieldset className="settings">
-        <legend>Optimisation (AdamW, cosine schedule)</legend>
-        <NumberField label="Learning rate" value={settings.lr} min={0} max={1} onChange={(lr) => change({ lr })} />
-        <NumberField label="Steps" value={settings.steps} min={1} max={100_000} integer onChange={(steps) => change({ steps })} />
-        <NumberField
-          label="Batch size"
-          value={settings.batchSize}
-          min={1}
-          max={256}
-          integer
-          onChange={(batchSize) => change({ batchSize })}
-        />
+        <legend>Run length</legend>
+        <NumberField label="Steps" value={own.steps} min={1} max={100_000} integer onChange={(steps) => change({ steps })} />
         <NumberField
           label="Max length (tokens)"
-          value={settings.maxLength}
+          value={own.maxLength}
           min={2}
           max={8192}
           integer
           onChange={(maxLength) => change({ maxLength })}
         />
-        <NumberField label="Seed" value={settings.seed} min={0} max={2 ** 31} integer onChange={(seed) => change({ seed })} />
         <NumberField
           label="Checkpoint every (steps)"
-          value={settings.checkpointEvery}
+          value={own.checkpointEvery}
           min={0}
           max={100_000}
           integer
