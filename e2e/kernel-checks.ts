@@ -6,7 +6,7 @@
 import type { Gpu } from "../src/gpu/context";
 import { type MatmulKernel, matmul, matmulCpu } from "../src/ops/matmul";
 import { rmsNorm, rmsNormBackward, rmsNormBackwardCpu, rmsNormCpu } from "../src/ops/rmsnorm";
-import { mulberry32 } from "../src/seeded-random";
+import { uniformValues } from "../src/seeded-random";
 
 export interface KernelCheck {
   name: string;
@@ -14,12 +14,6 @@ export interface KernelCheck {
   /** Largest |actual − expected| / (atol + rtol·|expected|); ≤ 1 passes. */
   worstRatio: number;
   detail: string;
-}
-
-/** Uniform values in [-scale, scale) from a seed (the browser cannot import the vitest-bound test/numerics.ts). */
-function uniform(n: number, seed: number, scale = 1): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 }
 
 function compare(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): KernelCheck {
@@ -46,9 +40,9 @@ function compare(name: string, actual: ArrayLike<number>, expected: ArrayLike<nu
 
 async function rmsNormChecks(gpu: Gpu, rows: number, dim: number): Promise<KernelCheck[]> {
   const eps = 1e-5;
-  const x = uniform(rows * dim, 11, 2);
-  const w = uniform(dim, 12);
-  const dy = uniform(rows * dim, 13);
+  const x = uniformValues(rows * dim, 11, 2);
+  const w = uniformValues(dim, 12);
+  const dy = uniformValues(rows * dim, 13);
   const xt = gpu.upload(x, [rows, dim]);
   const wt = gpu.upload(w, [dim]);
   const dyt = gpu.upload(dy, [rows, dim]);
@@ -67,8 +61,8 @@ async function rmsNormChecks(gpu: Gpu, rows: number, dim: number): Promise<Kerne
 }
 
 async function matmulCheck(gpu: Gpu, m: number, k: number, n: number, transB: boolean, kernel: MatmulKernel): Promise<KernelCheck> {
-  const a = uniform(m * k, m + 100 * k);
-  const b = uniform(k * n, n + 7);
+  const a = uniformValues(m * k, m + 100 * k);
+  const b = uniformValues(k * n, n + 7);
   const at = gpu.upload(a, [m, k]);
   const bt = gpu.upload(b, transB ? [n, k] : [k, n]);
   const c = matmul(gpu, at, bt, { transB, kernel });

@@ -1,16 +1,11 @@
 /** Seeded inputs, finite differences and tolerance checks shared by the kernel tests. */
 import { expect } from "vitest";
-import { mulberry32 } from "../src/seeded-random";
+import { mulberry32, uniformValues } from "../src/seeded-random";
 
 export const rng = mulberry32;
 
 /** Uniform values in [-scale, scale), as f32. */
-export function randn(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
-  return out;
-}
+export const randn = uniformValues;
 
 /**
  * Central differences of a scalar function of `x`, in float64, at every element (or at `indices`).
