@@ -6,6 +6,12 @@
 //   so left padding and KV-cache offsets need nothing else); inv_freq is f32 [head_dim / 2].
 // Workgroup: 64 threads, one per pair; workgroups folded into a 2-D grid past 65,535.
 //
+// Entry point `qkv_into_cache` (a KV-cache step): x = q, k_new, v_new [B·T, heads, head_dim] straight
+//   from the projections; q is rotated into y, k rotated into cache_k and v copied into cache_v at
+//   cache row b·max_tokens + past + t (the cache is [B, max_tokens, kv_heads, head_dim]). One launch
+//   instead of two rotations and two copies, which also split the compute pass. Threads: one per
+//   pair of q, then one per pair of k, then one per two values of v.
+//
 // Precision: the angle is f32(position) · inv_freq rounded to f32, as Hugging Face computes it, so
 // its absolute error grows with the position (about position · inv_freq · 6e-8 rad: 2e-3 rad at
 // position 32,768 for inv_freq 1); sin and cos of that f32 angle are then accurate to ~1e-7 (see
@@ -24,6 +30,24 @@ struct Params {
 @group(0) @binding(2) var<storage, read> positions: array<u32>;
 @group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+struct CacheParams {
+  q_pairs: u32,
+  k_pairs: u32,
+  q_heads: u32,
+  kv_heads: u32,
+  half_dim: u32,
+  interleaved: u32,
+  new_tokens: u32,
+  max_tokens: u32,
+  past: u32,
+}
+
+@group(0) @binding(5) var<uniform> pc: CacheParams;
+@group(0) @binding(6) var<storage, read> k_new: array<f32>;
+@group(0) @binding(7) var<storage, read> v_new: array<f32>;
+@group(0) @binding(8) var<storage, read_write> cache_k: array<f32>;
+@group(0) @binding(9) var<storage, read_write> cache_v: array<f32>;
 
 const WG: u32 = 64u;
 // π/2 in three parts of 7 significant bits (the last rounded), so k · PIO2_1 and k · PIO2_2 are exact
@@ -58,6 +82,21 @@ fn sin_cos(a: f32) -> vec2f {
   }
 }
 
+// Indices of pair i of a head that starts at `base`: (2i, 2i+1) interleaved, else (i, i + D/2).
+fn pair_indices(base: u32, i: u32, half_dim: u32, interleaved: u32) -> vec2u {
+  if (interleaved != 0u) {
+    return vec2u(base + 2u * i, base + 2u * i + 1u);
+  }
+  return vec2u(base + i, base + i + half_dim);
+}
+
+// (a, b) rotated by position · inv_freq[i] (sign −1: the opposite angle).
+fn rotated(a: f32, b: f32, position: u32, i: u32, sign: f32) -> vec2f {
+  let sc = sin_cos(f32(position) * inv_freq[i]);
+  let s = sign * sc.x;
+  return vec2f(a * sc.y - b * s, a * s + b * sc.y);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let e = (wid.y * nwg.x + wid.x) * WG + tid;
@@ -66,19 +105,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   let i = e % p.half_dim;
   let head = e / p.half_dim;
-  let row = head / p.heads;
-  let base = head * 2u * p.half_dim;
-  var ia = base + i;
-  var ib = base + i + p.half_dim;
-  if (p.interleaved != 0u) {
-    ia = base + 2u * i;
-    ib = ia + 1u;
+  let ix = pair_indices(head * 2u * p.half_dim, i, p.half_dim, p.interleaved);
+  let r = rotated(x[ix.x], x[ix.y], positions[head / p.heads], i, p.sign);
+  y[ix.x] = r.x;
+  y[ix.y] = r.y;
+}
+
+@compute @workgroup_size(WG)
+fn qkv_into_cache(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let e = (wid.y * nwg.x + wid.x) * WG + tid;
+  let head_len = 2u * pc.half_dim;
+  if (e < pc.q_pairs) {
+    let i = e % pc.half_dim;
+    let head = e / pc.half_dim;
+    let ix = pair_indices(head * head_len, i, pc.half_dim, pc.interleaved);
+    let r = rotated(x[ix.x], x[ix.y], positions[head / pc.q_heads], i, 1.0);
+    y[ix.x] = r.x;
+    y[ix.y] = r.y;
+    return;
   }
-  let sc = sin_cos(f32(positions[row]) * inv_freq[i]);
-  let c = sc.y;
-  let s = p.sign * sc.x;
-  let a = x[ia];
-  let b = x[ib];
-  y[ia] = a * c - b * s;
-  y[ib] = a * s + b * c;
+  // Row `row` = b · new_tokens + t of the new tokens goes to cache row b · max_tokens + past + t.
+  let row_len = pc.kv_heads * head_len;
+  if (e < pc.q_pairs + pc.k_pairs) {
+    let f = e - pc.q_pairs;
+    let i = f % pc.half_dim;
+    let head = f / pc.half_dim;
+    let row = head / pc.kv_heads;
+    let dst_row = (row / pc.new_tokens) * pc.max_tokens + pc.past + row % pc.new_tokens;
+    let within = (head % pc.kv_heads) * head_len;
+    let src = pair_indices(row * row_len + within, i, pc.half_dim, pc.interleaved);
+    let dst = pair_indices(dst_row * row_len + within, i, pc.half_dim, pc.interleaved);
+    let r = rotated(k_new[src.x], k_new[src.y], positions[row], i, 1.0);
+    cache_k[dst.x] = r.x;
+    cache_k[dst.y] = r.y;
+    return;
+  }
+  let j = 2u * (e - pc.q_pairs - pc.k_pairs);
+  if (j >= 2u * pc.k_pairs) {
+    return;
+  }
+  let row = j / row_len;
+  let dst = ((row / pc.new_tokens) * pc.max_tokens + pc.past + row % pc.new_tokens) * row_len + j % row_len;
+  cache_v[dst] = v_new[j];
+  cache_v[dst + 1u] = v_new[j + 1u];
 }

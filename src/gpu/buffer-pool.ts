@@ -13,11 +13,12 @@ export class BufferPool {
 
   constructor(private readonly device: GPUDevice) {}
 
-  acquire(bytes: number, label: string): GPUBuffer {
+  /** A free buffer of this size, or a new one made by `create` (which may watch for out-of-memory). */
+  acquire(bytes: number, label: string, create = (make: () => GPUBuffer) => make()): GPUBuffer {
     const size = Math.max(4, bytes);
     const reused = this.free.get(size)?.pop();
     if (reused) this.pooledBytes -= size;
-    const buffer = reused ?? this.device.createBuffer({ size, usage: usage(), label });
+    const buffer = reused ?? create(() => this.device.createBuffer({ size, usage: usage(), label }));
     this.live.add(buffer);
     this.liveBytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);

@@ -6,6 +6,7 @@
 import { Float16Array } from "@petamoriken/float16";
 import { BufferPool } from "./buffer-pool";
 import { GpuDeviceLostError, GpuLimitError, GpuOutOfMemoryError, GpuValidationError } from "./errors";
+import type { GpuWait } from "./gpu-wait";
 import { PipelineCache } from "./pipeline-cache";
 import { type DType, describe, numel, type Tensor, tensorBytes } from "./tensor";
 import { UniformArena } from "./uniform-arena";
@@ -48,7 +49,8 @@ export class Gpu {
   private readonly arena: UniformArena;
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
-  private pendingOps: string[] = [];
+  /** The launches recorded into the pending batch, described only if the batch fails. */
+  private pendingOps: Dispatch[] = [];
   private staging: GPUBuffer[] = [];
   private checks: Promise<Error | undefined>[] = [];
   private lostError: GpuDeviceLostError | undefined;
@@ -59,6 +61,7 @@ export class Gpu {
     info: GpuInfo,
     /** Held so that Dawn (Node) does not collect the adapter while its device lives. */
     readonly adapter?: GPUAdapter,
+    private readonly waitFor: GpuWait = (pending) => pending,
   ) {
     this.info = info;
     this.limits = device.limits;
@@ -95,9 +98,13 @@ export class Gpu {
         `${label}[${shape.join("×")}] ${dtype} needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ${limit}; split it`,
       );
     }
-    this.device.pushErrorScope("out-of-memory");
-    const buffer = this.pool.acquire(bytes, label);
-    this.watch(this.device.popErrorScope(), (msg) => new GpuOutOfMemoryError(`${label}[${shape.join("×")}] ${dtype}`, bytes, msg));
+    // Only a new buffer can run out of memory; a pooled one costs no error scope.
+    const buffer = this.pool.acquire(bytes, label, (create) => {
+      this.device.pushErrorScope("out-of-memory");
+      const created = create();
+      this.watch(this.device.popErrorScope(), (msg) => new GpuOutOfMemoryError(`${label}[${shape.join("×")}] ${dtype}`, bytes, msg));
+      return created;
+    });
     return { buffer, shape: [...shape], dtype, label };
   }
 
@@ -159,11 +166,7 @@ export class Gpu {
     }
     if (x === 0 || y === 0 || z === 0) return;
     const entryPoint = d.entryPoint ?? "main";
-    this.device.pushErrorScope("validation");
     const { pipeline, layout, defs } = this.pipelines.get(d.shader, entryPoint, d.constants);
-    const sizes = Object.entries(d.bindings)
-      .map(([name, t]) => `${name}=${describe(t)}`)
-      .join(", ");
     const entries: GPUBindGroupEntry[] = [];
     for (const res of defs.entryPoints[entryPoint]?.resources ?? []) {
       const binding = res.entry.binding;
@@ -177,13 +180,14 @@ export class Gpu {
         entries.push({ binding, resource: { buffer: t.buffer, offset: 0, size: tensorBytes(t.shape, t.dtype) } });
       }
     }
+    // Validation is watched once per batch (see commandEncoder): a scope per launch cost as much host
+    // time as the launch itself. The bind group's label lets a batch error name the launch.
     const bindGroup = this.device.createBindGroup({ label: d.op, layout, entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
-    this.watch(this.device.popErrorScope(), (msg) => new GpuValidationError(d.op, sizes, msg));
-    this.pendingOps.push(`${d.op}(${sizes})`);
+    this.pendingOps.push(d);
     if (this.pendingOps.length >= maxPendingDispatches) this.flush();
   }
 
@@ -199,12 +203,10 @@ export class Gpu {
     this.endPass();
     const ops = this.pendingOps;
     this.device.pushErrorScope("out-of-memory");
-    this.device.pushErrorScope("validation");
     this.arena.upload(this.device.queue);
     this.device.queue.submit([this.encoder.finish()]);
-    const batch = ops.length > 4 ? `${ops.slice(0, 4).join("; ")} … ${ops.length} ops` : ops.join("; ");
-    this.watch(this.device.popErrorScope(), (msg) => new GpuValidationError("submit", batch, msg));
     this.watch(this.device.popErrorScope(), (msg) => new GpuOutOfMemoryError(`a batch of ${ops.length} ops`, 0, msg));
+    this.watch(this.device.popErrorScope(), (msg) => batchValidationError(ops, msg));
     this.encoder = undefined;
     this.pendingOps = [];
     for (const b of this.staging) b.destroy();
@@ -215,7 +217,7 @@ export class Gpu {
   /** Waits for all submitted work and throws the first error any of it raised. */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.waitFor(this.device.queue.onSubmittedWorkDone());
     await this.throwPendingErrors();
   }
 
@@ -230,7 +232,7 @@ export class Gpu {
     this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await this.waitFor(staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
       this.throwIfLost();
       throw e;
@@ -272,8 +274,12 @@ export class Gpu {
     this.device.destroy();
   }
 
+  /** The pending batch's encoder; a validation scope stays open from its first command until its submit. */
   private commandEncoder(): GPUCommandEncoder {
-    this.encoder ??= this.device.createCommandEncoder();
+    if (!this.encoder) {
+      this.device.pushErrorScope("validation");
+      this.encoder = this.device.createCommandEncoder();
+    }
     return this.encoder;
   }
 
@@ -302,6 +308,18 @@ export class Gpu {
   private throwIfLost(): void {
     if (this.lostError) throw this.lostError;
   }
+}
+
+/** Names the launch Dawn's message points at (by its bind group's label) with its tensors, else the batch. */
+function batchValidationError(ops: readonly Dispatch[], message: string): GpuValidationError {
+  const describeOp = (d: Dispatch) =>
+    `${d.op}(${Object.entries(d.bindings)
+      .map(([name, t]) => `${name}=${describe(t)}`)
+      .join(", ")})`;
+  const culprit = ops.find((d) => message.includes(`"${d.op}"`));
+  if (culprit) return new GpuValidationError(culprit.op, describeOp(culprit), message);
+  const shown = ops.slice(0, 4).map(describeOp).join("; ");
+  return new GpuValidationError("a batch", ops.length > 4 ? `${shown} … ${ops.length} ops` : shown || "no launches", message);
 }
 
 function padTo(bytes: Uint8Array, size: number): Uint8Array {

@@ -3,8 +3,10 @@
  * The limits the kernels rely on are requested explicitly at the adapter's maximum, because the
  * WebGPU defaults (e.g. 128 MiB bindings, 8 storage buffers) are lower than many adapters offer.
  */
+
 import { Gpu, type GpuInfo } from "./context";
 import { GpuUnavailableError } from "./errors";
+import { gpuWaitFor } from "./gpu-wait";
 
 const wantedFeatures: GPUFeatureName[] = ["shader-f16", "subgroups", "timestamp-query"];
 
@@ -52,5 +54,5 @@ export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gp
     features: [...device.features].sort(),
     limits,
   };
-  return new Gpu(device, info, adapter);
+  return new Gpu(device, info, adapter, gpuWaitFor(gpu));
 }

@@ -6,11 +6,11 @@
  */
 import type { Gpu } from "../gpu/context";
 import { bytesPerElement, reshape, type Tensor } from "../gpu/tensor";
-import { attention, attentionDecode, createKvCache, type KvCache, writeKvCache } from "../ops/attention";
+import { attention, attentionDecode, createKvCache, type KvCache } from "../ops/attention";
 import { embedding } from "../ops/embedding";
 import { linearsOfOneInput, matmul, swigluLinear } from "../ops/matmul";
 import { rmsNorm } from "../ops/rmsnorm";
-import { rope, ropeInverseFrequencies } from "../ops/rope";
+import { rope, ropeIntoCache, ropeInverseFrequencies } from "../ops/rope";
 import type { LlamaConfig } from "./config";
 import { f32ToF16Bits, type HostTensor, type ModelWeights, toFloat32 } from "./host-tensor";
 
@@ -256,24 +256,27 @@ export function llamaForward(
     const h = normed(gpu, x, layer.inputNorm, config.rmsNormEps);
     const [qRaw, kRaw, vRaw] = linearsOfOneInput(gpu, h, [layer.q, layer.k, layer.v]);
     gpu.release(h);
-    const rotated = (raw: Tensor, heads: number) => {
-      const out = rope(gpu, reshape(raw, [n, heads, hd]), posT, model.invFreq, config.ropeInterleaved);
-      gpu.release(raw);
-      return reshape(out, [batch, length, heads, hd]);
-    };
-    const q = rotated(qRaw, hq);
-    const k = rotated(kRaw, hkv);
-    const v = reshape(vRaw, [batch, length, hkv, hd]);
+    const split = (raw: Tensor, heads: number) => reshape(raw, [batch, length, heads, hd]);
     let out: Tensor;
     if (cache) {
-      writeKvCache(gpu, cache.layers[l], k, v, past);
-      out = attentionDecode(gpu, q, cache.layers[l], { pastLength: past, keyMask: maskT });
+      const kv = cache.layers[l];
+      const qkv = { q: split(qRaw, hq), k: split(kRaw, hkv), v: split(vRaw, hkv) };
+      const q = ropeIntoCache(gpu, qkv, reshape(posT, [batch, length]), model.invFreq, config.ropeInterleaved, kv, past);
+      gpu.release(qRaw, kRaw, vRaw);
+      out = attentionDecode(gpu, q, kv, { pastLength: past, keyMask: maskT });
+      gpu.release(q);
     } else {
-      const r = attention(gpu, q, k, v, { keyMask: maskT });
-      gpu.release(r.lse);
+      const rotated = (raw: Tensor, heads: number) => {
+        const y = rope(gpu, reshape(raw, [n, heads, hd]), posT, model.invFreq, config.ropeInterleaved);
+        gpu.release(raw);
+        return split(y, heads);
+      };
+      const q = rotated(qRaw, hq);
+      const k = rotated(kRaw, hkv);
+      const r = attention(gpu, q, k, split(vRaw, hkv), { keyMask: maskT });
+      gpu.release(r.lse, q, k, vRaw);
       out = r.out;
     }
-    gpu.release(q, k, v);
     matmul(gpu, reshape(out, [n, hq * hd]), layer.o, { transB: true, accumulate: x });
     gpu.release(out);
     const h2 = normed(gpu, x, layer.postNorm, config.rmsNormEps);

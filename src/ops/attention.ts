@@ -125,21 +125,28 @@ export function createKvCache(gpu: Gpu, shape: KvCacheShape): KvCache {
 
 /** Copies k and v [B, Tnew, Hkv, D] into the cache at token positions [pastLength, pastLength + Tnew). */
 export function writeKvCache(gpu: Gpu, cache: KvCache, k: Tensor, v: Tensor, pastLength: number): void {
+  checkKvWrite("writeKvCache", cache, k, v, pastLength);
   const { batch, maxTokens, kvHeads, headDim } = cache;
-  expectShape("writeKvCache", "k", k, [batch, -1, kvHeads, headDim]);
-  expectShape("writeKvCache", "v", v, k.shape);
-  checkF32("writeKvCache", "k", k);
-  checkF32("writeKvCache", "v", v);
   const newTokens = k.shape[1];
-  if (!Number.isInteger(pastLength) || pastLength < 0 || pastLength + newTokens > maxTokens) {
-    throw new Error(`writeKvCache: ${newTokens} new tokens at position ${pastLength} overflow the cache of ${maxTokens} tokens`);
-  }
   const rowBytes = kvHeads * headDim * 4;
   for (let b = 0; b < batch; b++) {
     const src = b * newTokens * rowBytes;
     const dst = (b * maxTokens + pastLength) * rowBytes;
     gpu.copy(k, cache.k, newTokens * rowBytes, src, dst);
     gpu.copy(v, cache.v, newTokens * rowBytes, src, dst);
+  }
+}
+
+/** k and v [B, Tnew, Hkv, D] f32 fit the cache at token positions [pastLength, pastLength + Tnew). */
+export function checkKvWrite(op: string, cache: KvCache, k: Tensor, v: Tensor, pastLength: number): void {
+  const { batch, maxTokens, kvHeads, headDim } = cache;
+  expectShape(op, "k", k, [batch, -1, kvHeads, headDim]);
+  expectShape(op, "v", v, k.shape);
+  checkF32(op, "k", k);
+  checkF32(op, "v", v);
+  const newTokens = k.shape[1];
+  if (!Number.isInteger(pastLength) || pastLength < 0 || pastLength + newTokens > maxTokens) {
+    throw new Error(`${op}: ${newTokens} new tokens at position ${pastLength} overflow the cache of ${maxTokens} tokens`);
   }
 }
 

@@ -4,6 +4,7 @@ import type { Gpu } from "../gpu/context";
 import { grid } from "../gpu/grid";
 import { expectShape, type Tensor } from "../gpu/tensor";
 import type { Llama3RopeScaling } from "../model/config";
+import { checkKvWrite, type KvCache } from "./attention";
 
 export interface RopeConfig {
   headDim: number;
@@ -72,6 +73,58 @@ function rotate(gpu: Gpu, op: string, x: Tensor, positions: Tensor, invFreq: Ten
     uniforms: { p: { pairs, heads, half_dim: headDim / 2, interleaved: interleaved ? 1 : 0, sign } },
     bindings: { x, positions, inv_freq: invFreq, y },
     workgroups: grid(Math.ceil(pairs / 64)),
+  });
+  return y;
+}
+
+/**
+ * One KV-cache step's q, k, v [B, T, heads, headDim] (positions u32 [B, T]) → q rotated (returned);
+ * k rotated and v as it is are written into the cache at token positions [pastLength, pastLength + T).
+ * Equals `rope` of q and k then `writeKvCache`, in one launch.
+ */
+export function ropeIntoCache(
+  gpu: Gpu,
+  qkv: { q: Tensor; k: Tensor; v: Tensor },
+  positions: Tensor,
+  invFreq: Tensor,
+  interleaved: boolean,
+  cache: KvCache,
+  pastLength: number,
+): Tensor {
+  const { q, k, v } = qkv;
+  const op = "ropeIntoCache";
+  checkKvWrite(op, cache, k, v, pastLength);
+  const { batch, maxTokens, kvHeads, headDim } = cache;
+  const newTokens = k.shape[1];
+  expectShape(op, "q", q, [batch, newTokens, -1, headDim]);
+  if (q.dtype !== "f32") throw new Error(`${op}: q is ${q.dtype}, expected f32`);
+  expectShape(op, "positions", positions, [batch, newTokens]);
+  if (positions.dtype !== "u32") throw new Error(`${op}: positions is ${positions.dtype}, expected u32`);
+  expectShape(op, "invFreq", invFreq, [headDim / 2]);
+  const rows = batch * newTokens;
+  const qHeads = q.shape[2];
+  const qPairs = (rows * qHeads * headDim) / 2;
+  const kPairs = (rows * kvHeads * headDim) / 2;
+  const y = gpu.tensor(q.shape, "f32", `${op}.q`);
+  gpu.dispatch({
+    op: "rope.qkvIntoCache",
+    shader,
+    entryPoint: "qkv_into_cache",
+    uniforms: {
+      pc: {
+        q_pairs: qPairs,
+        k_pairs: kPairs,
+        q_heads: qHeads,
+        kv_heads: kvHeads,
+        half_dim: headDim / 2,
+        interleaved: interleaved ? 1 : 0,
+        new_tokens: newTokens,
+        max_tokens: maxTokens,
+        past: pastLength,
+      },
+    },
+    bindings: { x: q, positions, inv_freq: invFreq, y, k_new: k, v_new: v, cache_k: cache.k, cache_v: cache.v },
+    workgroups: grid(Math.ceil((qPairs + 2 * kPairs) / 64)),
   });
   return y;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { rope, ropeBackward, ropeBackwardCpu, ropeCpu, ropeInverseFrequencies } from "../../src/ops/rope";
+import { createKvCache } from "../../src/ops/attention";
+import { rope, ropeBackward, ropeBackwardCpu, ropeCpu, ropeIntoCache, ropeInverseFrequencies } from "../../src/ops/rope";
 import { testGpu } from "../gpu-harness";
 import { dot, expectClose, finiteDifferences, randn, rng } from "../numerics";
 
@@ -125,6 +126,54 @@ describe("rope", () => {
     expectClose(await gpu.read(yHf), toHf(await gpu.read(yMeta)), 0, 1e-7, "y");
     gpu.release(pt, ft, meta, hf, yMeta, yHf);
   });
+
+  it.each([
+    [2, 3, 3, 1, 8, true, 7, 2],
+    [2, 3, 3, 1, 8, false, 7, 4],
+    [1, 1, 9, 3, 64, false, 5, 4],
+    [3, 2, 4, 2, 16, true, 6, 0],
+  ])(
+    "ropeIntoCache: batch %i, %i new tokens, %i q heads, %i kv heads, head_dim %i, interleaved %s, cache %i at %i",
+    async (batch, tokens, qHeads, kvHeads, headDim, interleaved, maxTokens, past) => {
+      const gpu = await testGpu();
+      const rows = batch * tokens;
+      const q = randn(rows * qHeads * headDim, 21 + headDim);
+      const k = randn(rows * kvHeads * headDim, 22 + batch);
+      const v = randn(rows * kvHeads * headDim, 23 + tokens);
+      const positions = randomPositions(rows, 24, 200);
+      const invFreq = ropeInverseFrequencies({ headDim, theta: 10000, interleaved });
+      const cache = createKvCache(gpu, { batch, maxTokens, kvHeads, headDim });
+      const before = Float32Array.from(randn(batch * maxTokens * kvHeads * headDim, 25));
+      gpu.write(cache.k, new Uint8Array(before.buffer));
+      gpu.write(cache.v, new Uint8Array(before.buffer));
+      const ts = {
+        q: gpu.upload(q, [batch, tokens, qHeads, headDim]),
+        k: gpu.upload(k, [batch, tokens, kvHeads, headDim]),
+        v: gpu.upload(v, [batch, tokens, kvHeads, headDim]),
+      };
+      const pt = gpu.upload(positions, [batch, tokens]);
+      const ft = gpu.upload(invFreq, [headDim / 2]);
+      const y = ropeIntoCache(gpu, ts, pt, ft, interleaved, cache, past);
+      expectClose(await gpu.read(y), ropeCpu(q, positions, invFreq, { rows, heads: qHeads, headDim, interleaved }), 0, atol, "q");
+      // Rows outside [past, past + tokens) keep what the cache held.
+      const kRot = ropeCpu(k, positions, invFreq, { rows, heads: kvHeads, headDim, interleaved });
+      const rowLength = kvHeads * headDim;
+      const expected = (fresh: ArrayLike<number>) => {
+        const out = Float64Array.from(before);
+        for (let r = 0; r < rows; r++) {
+          const at = (Math.floor(r / tokens) * maxTokens + past + (r % tokens)) * rowLength;
+          for (let j = 0; j < rowLength; j++) out[at + j] = fresh[r * rowLength + j];
+        }
+        return out;
+      };
+      expectClose(await gpu.read(cache.k), expected(kRot), 0, atol, "cache.k");
+      expectClose(await gpu.read(cache.v), expected(v), 0, 0, "cache.v");
+      expect(() => ropeIntoCache(gpu, ts, pt, ft, interleaved, cache, maxTokens - tokens + 1)).toThrow(
+        new RegExp(`ropeIntoCache: ${tokens} new tokens at position ${maxTokens - tokens + 1} overflow the cache of ${maxTokens} tokens`),
+      );
+      gpu.release(y, pt, ft, ts.q, ts.k, ts.v, cache.k, cache.v);
+    },
+  );
 
   it("CPU backward equals finite differences of the CPU forward", () => {
     for (const interleaved of [true, false]) {
