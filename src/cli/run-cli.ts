@@ -19,6 +19,7 @@ import { evalCommand, evalUsage } from "./eval-command";
 import { mergeCommand, mergeUsage } from "./merge-command";
 import { paperCommand, paperUsage } from "./paper-command";
 import { pruneCommand, pruneUsage } from "./prune-command";
+import { replayCommand, replayUsage } from "./replay-command";
 import { speculateCommand, speculateUsage } from "./speculate-command";
 import { trainCommand, trainUsage } from "./train-command";
 
@@ -40,13 +41,14 @@ const commands: Record<string, CliCommand> = {
   speculate: speculateCommand,
   train: trainCommand,
   paper: paperCommand,
+  replay: replayCommand,
 };
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(
-      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage].join("\n")}\n`,
+      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage].join("\n")}\n`,
     );
     return name === undefined ? 1 : 0;
   }

@@ -1,12 +1,17 @@
 /**
  * `prunelab train`: LoRA fine-tuning on an Alpaca JSONL dataset through the model's chat template,
- * loss on the response tokens only; writes the PEFT adapter, the loss curve as CSV and checkpoints.
+ * loss on the response tokens only; writes the PEFT adapter, the loss curve as CSV and checkpoints,
+ * and with --eval-every the quick-evaluation curve.
  * With --resume a run continues from DIR/checkpoint.safetensors and ends exactly as an
  * uninterrupted run of the same arguments would.
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { buildBenchmarkSuite } from "../data/benchmark-suite";
+import { buildWorld, demoWorldSeed } from "../data/world";
 import { parseAlpacaJsonl } from "../distill/alpaca-jsonl";
+import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
+import { quickEvaluation } from "../eval/quick-eval";
 import { peftAdapterFiles } from "../export/peft-adapter";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
@@ -20,11 +25,15 @@ import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 export const trainUsage = `  prunelab train --model PATH [--tokenizer PATH] --data IN.jsonl --out DIR [--rank R] [--alpha A]
                  [--dropout P] [--modules q,v] [--lr LR] [--steps N | --epochs E] [--batch-size B]
                  [--grad-accum G] [--max-length L] [--seed S] [--checkpoint-every K] [--resume]
+                 [--eval-every K] [--eval-items N]
       LoRA fine-tuning on IN.jsonl ({"instruction", "input", "output"} per line) rendered through the
       chat template, loss on the responses only. Defaults are SDFT's: r 8, alpha 16, dropout 0.05, q and
       v, lr 1e-4 (cosine to 0), batch 8, 1 epoch; a tiny model such as the demo one needs a larger lr
       (1e-3 … 3e-3). Writes DIR/adapter_config.json + adapter_model.safetensors (PEFT), DIR/loss.csv and
-      DIR/checkpoint.safetensors (every K steps); --resume continues from that checkpoint.`;
+      DIR/checkpoint.safetensors (every K steps); --resume continues from that checkpoint. With
+      --eval-every K, the adapter is folded in and scored on the first N (default 8) items of each
+      task of the demo world's suite every K steps and at the last: each point is printed and all
+      go to DIR/eval.csv.`;
 
 const checkpointFile = "checkpoint.safetensors";
 
@@ -47,6 +56,8 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     seed: { type: "string" },
     "checkpoint-every": { type: "string" },
     resume: { type: "boolean" },
+    "eval-every": { type: "string" },
+    "eval-items": { type: "string" },
   });
   const modelPath = required(values.model, "model");
   const dataPath = required(values.data, "data");
@@ -61,6 +72,10 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     alpha: optional("alpha", loraDefaults.alpha, { min: Number.MIN_VALUE }),
     dropout: optional("dropout", loraDefaults.dropout, { min: 0, max: 0.999 }),
     modules: values.modules === undefined ? loraDefaults.modules : parseModules(values.modules),
+  };
+  const quick = {
+    every: optional("eval-every", 0, { integer: true, min: 0 }),
+    items: optional("eval-items", 8, { integer: true, min: 1 }),
   };
   const batchSize = optional("batch-size", trainDefaults.batchSize, { integer: true, min: 1 });
   const gradientAccumulation = optional("grad-accum", trainDefaults.gradientAccumulation, { integer: true, min: 1 });
@@ -111,10 +126,28 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   const gpu = await cliGpu();
   try {
     const model = uploadLlama(gpu, loaded.weights, { weightDtype: "f32" });
+    const points: QuickEvalPoint[] = [];
+    const suite = buildBenchmarkSuite(buildWorld(demoWorldSeed));
+    const evaluate = quickEvaluation(
+      gpu,
+      loaded.weights,
+      lora,
+      tokenizer,
+      suite,
+      quick,
+      (p) => {
+        points.push(p);
+        const tasks = p.tasks.map((t) => `${t.name} ${(100 * t.score).toFixed(1)} %`).join(", ");
+        io.stderr("\n");
+        io.stdout(`quick evaluation at step ${p.step}: average ${(100 * p.average).toFixed(1)} % (${tasks})\n`);
+      },
+      { upload: { weightDtype: "f32" } },
+    );
     const run = await trainModel(gpu, model, examples, config, {
       resume,
       onStep: (s) => io.stderr(`\rstep ${s.step}/${steps}: loss ${s.loss.toFixed(4)}${s.skipped ? ` (skipped: ${s.skipped})` : ""}`),
       onCheckpoint: saveCheckpoint,
+      evaluate,
     });
     io.stderr("\n");
     if (run.lora) releaseLlamaLora(gpu, run.lora);
@@ -128,6 +161,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     });
     for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
     await writeFile(join(out, "loss.csv"), lossCsv(run.history));
+    if (points.length > 0) await writeFile(join(out, "eval.csv"), evalCurvesCsv([{ run: "train", points }]));
     const last = run.history.at(-1);
     io.stdout(
       `${steps} steps on ${examples.length} examples${last ? `, final loss ${last.loss.toFixed(4)}` : ""}: ` +

@@ -19,12 +19,46 @@ export interface Experiment {
     /** What the user picked (folder or file names) for source "local"; files cannot travel in a link. */
     localName: string;
   };
-  calibration: { dataset: string; samples: number; maxTokens: number };
+  /**
+   * dataset "demo-calibration": the demo world's prose; any other name is the user's own text (pasted or a JSONL file), which
+   * must be given again to replay. tokens: the distance over the last token of each sample or all of them.
+   */
+  calibration: {
+    dataset: string;
+    samples: number;
+    maxTokens: number;
+    tokens: "last" | "all";
+    chatTemplate: boolean;
+    batchSize: number;
+  };
   /** The block of consecutive decoder layers to drop; count 0 means none chosen yet. */
   prune: { start: number; count: number; metric: "angular" | "block-influence" };
-  distill: { dataset: string; consistencyFilter: boolean; maxNewTokens: number };
-  lora: { rank: number; alpha: number; dropout: number; learningRate: number; epochs: number; batchSize: number; targets: string };
-  evaluate: { suite: string; fewShot: number };
+  /**
+   * dataset "demo-train" (the demo world's general instructions) or "demo-math" (its word problems), or the name of the
+   * user's Alpaca JSONL; the first `count` records, drawn with seeds.data, which also seeds the sampling.
+   */
+  distill: {
+    dataset: string;
+    consistencyFilter: boolean;
+    maxNewTokens: number;
+    count: number;
+    temperature: number;
+    topP: number;
+    batchSize: number;
+  };
+  lora: {
+    rank: number;
+    alpha: number;
+    dropout: number;
+    learningRate: number;
+    epochs: number;
+    batchSize: number;
+    targets: string;
+    steps: number;
+    maxLength: number;
+  };
+  /** items: the first ones of each task. */
+  evaluate: { suite: string; fewShot: number; items: number };
   merge: { t: number };
   sampling: { temperature: number; topK: number; topP: number; maxTokens: number; seed: number };
   seeds: { data: number; train: number };
@@ -33,11 +67,21 @@ export interface Experiment {
 export function defaultExperiment(): Experiment {
   return {
     model: { source: "demo", repo: "", revision: "main", endpoint: "https://huggingface.co", localName: "" },
-    calibration: { dataset: "demo-calibration", samples: 64, maxTokens: 256 },
+    calibration: { dataset: "demo-calibration", samples: 64, maxTokens: 256, tokens: "last", chatTemplate: false, batchSize: 8 },
     prune: { start: 0, count: 0, metric: "angular" },
-    distill: { dataset: "demo-train", consistencyFilter: true, maxNewTokens: 256 },
-    lora: { rank: 8, alpha: 16, dropout: 0.05, learningRate: 2e-4, epochs: 2, batchSize: 8, targets: "q_proj,k_proj,v_proj,o_proj" },
-    evaluate: { suite: "demo-suite", fewShot: 0 },
+    distill: { dataset: "demo-train", consistencyFilter: true, maxNewTokens: 128, count: 16, temperature: 0.95, topP: 0.7, batchSize: 4 },
+    lora: {
+      rank: 8,
+      alpha: 16,
+      dropout: 0.05,
+      learningRate: 2e-4,
+      epochs: 2,
+      batchSize: 8,
+      targets: "q_proj,k_proj,v_proj,o_proj",
+      steps: 20,
+      maxLength: 256,
+    },
+    evaluate: { suite: "demo-suite", fewShot: 3, items: 20 },
     merge: { t: 0.5 },
     sampling: { temperature: 0.7, topK: 40, topP: 0.95, maxTokens: 128, seed: 1 },
     seeds: { data: 1, train: 1 },
@@ -54,16 +98,24 @@ export interface NumberRule {
 const numberRules: Record<string, NumberRule> = {
   "calibration.samples": { min: 1, max: 100_000, integer: true },
   "calibration.maxTokens": { min: 1, max: 131_072, integer: true },
+  "calibration.batchSize": { min: 1, max: 4096, integer: true },
   "prune.start": { min: 0, max: 1024, integer: true },
   "prune.count": { min: 0, max: 1024, integer: true },
   "distill.maxNewTokens": { min: 1, max: 131_072, integer: true },
+  "distill.count": { min: 1, max: 1_000_000, integer: true },
+  "distill.temperature": { min: 0, max: 10 },
+  "distill.topP": { min: 0, max: 1 },
+  "distill.batchSize": { min: 1, max: 4096, integer: true },
   "lora.rank": { min: 1, max: 4096, integer: true },
   "lora.alpha": { min: 0, max: 1e6 },
   "lora.dropout": { min: 0, max: 0.99 },
   "lora.learningRate": { min: 0, max: 1 },
   "lora.epochs": { min: 0, max: 1000 },
   "lora.batchSize": { min: 1, max: 4096, integer: true },
+  "lora.steps": { min: 1, max: 1_000_000, integer: true },
+  "lora.maxLength": { min: 2, max: 131_072, integer: true },
   "evaluate.fewShot": { min: 0, max: 64, integer: true },
+  "evaluate.items": { min: 1, max: 1_000_000, integer: true },
   "merge.t": { min: 0, max: 1 },
   "sampling.temperature": { min: 0, max: 10 },
   "sampling.topK": { min: 0, max: 1_000_000, integer: true },
@@ -82,6 +134,7 @@ export function numberRule(path: string): NumberRule | undefined {
 const stringChoices: Record<string, readonly string[]> = {
   "model.source": ["demo", "hub", "local"],
   "prune.metric": ["angular", "block-influence"],
+  "calibration.tokens": ["last", "all"],
 };
 
 export interface NormalisedExperiment {

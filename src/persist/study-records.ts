@@ -1,11 +1,12 @@
 /**
  * The study's products in IndexedDB, so that a reload keeps them and long runs resume: the
  * distillation (its request and the examples finished so far), each training run (settings, loss
- * history, last checkpoint, finished adapter) and the last evaluation. One record per key; values
- * are structured clones (typed arrays included), never JSON.
+ * history, quick-evaluation curve, last checkpoint, finished adapter) and the last evaluation. One
+ * record per key; values are structured clones (typed arrays included), never JSON.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import type { DistilledExample } from "../distill/distill-dataset";
+import type { QuickEvalPoint } from "../eval/eval-curve";
 import type { TrainCheckpoint, TrainStepReport } from "../train/train-loop";
 import type { DistillRequest } from "../worker/distill-jobs";
 import type { EvaluatedModel } from "../worker/eval-jobs";
@@ -23,6 +24,8 @@ export interface SavedTrainRun {
   /** Identifies the dataset trained on, so a resume never continues on other data. */
   datasetKey: string;
   history: TrainStepReport[];
+  /** Quick-evaluation points so far (absent in runs saved before quick evaluation existed). */
+  evalCurve?: QuickEvalPoint[];
   checkpoint?: TrainCheckpoint;
   adapter?: TrainedAdapter;
 }

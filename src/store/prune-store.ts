@@ -5,16 +5,14 @@
  * Actions await the engine worker and never throw.
  */
 import { create } from "zustand";
-import type { DistanceTokens } from "../prune/layer-analysis";
+import { analyzeRequest, calibrationSetName } from "../experiment/experiment-plan";
 import type { AnalyzeResult, CalibrationInput, ExportedFile, PruneResult } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
-import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
+import { engineClient, engineMissing, type RunningJob, startJob, updateExperiment, useWorkbench, withProgress } from "./workbench-store";
 
 export interface PruneStepState {
+  /** The calibration input chosen; how it is encoded and averaged is the experiment's (`calibration.*`). */
   calibration: CalibrationInput;
-  chatTemplate: boolean;
-  tokens: DistanceTokens;
-  batchSize: number;
   analysis?: AnalyzeResult;
   analyzeJob?: RunningJob;
   analyzeError?: RpcError;
@@ -25,9 +23,6 @@ export interface PruneStepState {
 
 export const usePruneStep = create<PruneStepState>(() => ({
   calibration: { kind: "text", text: "" },
-  chatTemplate: false,
-  tokens: "last",
-  batchSize: 8,
 }));
 
 const set = usePruneStep.setState;
@@ -38,28 +33,28 @@ useWorkbench.subscribe((s, prev) => {
   if (s.model.job && !prev.model.job) set({ analysis: undefined, analyzeError: undefined, pruned: undefined, pruneError: undefined });
 });
 
-export function updatePruneStep(change: Partial<Pick<PruneStepState, "calibration" | "chatTemplate" | "tokens" | "batchSize">>): void {
+export function updatePruneStep(change: Partial<Pick<PruneStepState, "calibration">>): void {
   set(change);
 }
 
 export async function analyzeModel(): Promise<void> {
-  const { calibration, chatTemplate, tokens, batchSize } = get();
-  const { samples, maxTokens } = useWorkbench.getState().experiment.calibration;
+  const { calibration } = get();
+  // The experiment records which set was analysed, so that its manifest names it.
+  updateExperiment((d) => {
+    d.calibration.dataset = calibrationSetName(calibration);
+  });
+  const request = analyzeRequest(useWorkbench.getState().experiment, calibration.kind === "demo" ? {} : { calibration });
   const job = startJob("Analyzing layers");
   set({ analyzeJob: job, analyzeError: undefined });
   const engine = engineClient();
   const outcome = engine
-    ? await engine.call(
-        "analyze",
-        { calibration, chatTemplate, tokens, batchSize, maxSamples: samples, seqLen: maxTokens },
-        {
-          signal: job.controller.signal,
-          onProgress: (p) => {
-            const current = get().analyzeJob;
-            if (current) set({ analyzeJob: withProgress(current, p) });
-          },
+    ? await engine.call("analyze", request, {
+        signal: job.controller.signal,
+        onProgress: (p) => {
+          const current = get().analyzeJob;
+          if (current) set({ analyzeJob: withProgress(current, p) });
         },
-      )
+      })
     : ({ ok: false, error: engineMissing } as const);
   set(outcome.ok ? { analyzeJob: undefined, analysis: outcome.value } : { analyzeJob: undefined, analyzeError: outcome.error });
 }

@@ -1,51 +1,39 @@
 /**
  * State of the Distill, Train and Evaluate steps (zustand): their settings, jobs in flight, and
- * products (the distilled dataset, the SFT and SDD loss curves and adapters, the evaluation), kept
- * in IndexedDB (src/persist/study-records.ts) so that a reload shows them again and an interrupted
- * distillation or training run resumes where its last batch or checkpoint left it. Actions await the
- * engine worker and never throw.
+ * products (the distilled dataset, the SFT and SDD loss and quick-evaluation curves and adapters,
+ * the evaluation), kept in IndexedDB (src/persist/study-records.ts) so that a reload shows them
+ * again and an interrupted distillation or training run resumes where its last batch or checkpoint
+ * left it. Actions await the engine worker and never throw.
  */
 import { create } from "zustand";
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
-import { type DistilledExample, distilledRecords, sdftSampling } from "../distill/distill-dataset";
-import { sdftTemplates } from "../distill/sdft-template";
-import type { Experiment } from "../experiment/experiment";
+import {
+  distillRequest,
+  effectiveTrainSettings,
+  evaluateRequest,
+  type PlanInputs,
+  studyDatasets,
+  trainRuns,
+} from "../experiment/experiment-plan";
 import { type SavedDistillation, type SavedTrainRun, StudyRecords, trainKey } from "../persist/study-records";
-import { type LoraModule, loraDefaults, loraModules } from "../train/llama-lora";
+import { loraDefaults } from "../train/llama-lora";
 import type { DistillRequest } from "../worker/distill-jobs";
 import type { EvalModel, EvaluatedModel } from "../worker/eval-jobs";
 import type { RpcError } from "../worker/rpc";
 import type { TrainRun, TrainSettings } from "../worker/train-jobs";
 import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
 
-export const trainRuns: readonly TrainRun[] = ["sft", "sdd"];
-
-/**
- * The settings a training run uses: LoRA shape, learning rate, batch size and seed come from the
- * experiment (so a shared link or manifest reproduces the run); steps, length and checkpointing are
- * the Train step's own.
- */
-export function effectiveTrainSettings(own: TrainSettings, experiment: Experiment): TrainSettings {
-  const { lora } = experiment;
-  const targets = lora.targets.split(",").map((t) => t.trim().replace(/_proj$/, ""));
-  const modules = loraModules.filter((m: LoraModule) => targets.includes(m));
-  return {
-    ...own,
-    lora: { rank: lora.rank, alpha: lora.alpha, dropout: lora.dropout, modules },
-    lr: lora.learningRate,
-    batchSize: lora.batchSize,
-    seed: experiment.seeds.train,
-  };
-}
+// Where the Train and Export steps have always found them; the mapping itself is the experiment plan's.
+export { effectiveTrainSettings, studyDatasets, trainRuns };
 
 export interface StudyState {
-  distillRequest: Omit<DistillRequest, "done">;
+  /** What the experiment names but cannot hold: an uploaded fine-tuning JSONL, edited SDFT templates. */
+  distillInputs: Pick<PlanInputs, "finetune" | "template">;
   distillation?: SavedDistillation;
+  /** Only checkpointing and quick evaluation count: the rest comes from the experiment (effectiveTrainSettings). */
   trainSettings: TrainSettings;
   runs: Partial<Record<TrainRun, SavedTrainRun>>;
   evaluation?: EvaluatedModel[];
-  evalItems: number;
-  evalFewShot: number;
   job?: RunningJob;
   error?: RpcError;
   /** Which step the job or error belongs to. */
@@ -53,20 +41,20 @@ export interface StudyState {
 }
 
 export const useStudy = create<StudyState>(() => ({
-  distillRequest: {
-    source: { kind: "demo", dataset: "general", count: 16, seed: 0 },
-    kind: "general",
-    template: sdftTemplates.general,
-    temperature: sdftSampling.temperature,
-    topP: sdftSampling.topP,
-    seed: 0,
-    maxTokens: 96,
-    batchSize: 4,
+  distillInputs: {},
+  trainSettings: {
+    lora: loraDefaults,
+    lr: 1e-4,
+    steps: 20,
+    batchSize: 8,
+    seed: 1,
+    maxLength: 256,
+    checkpointEvery: 5,
+    // A quarter of the run, on a handful of items per task: a curve of 4 points that costs little.
+    evalEvery: 5,
+    evalItems: 8,
   },
-  trainSettings: { lora: loraDefaults, lr: 1e-4, steps: 20, batchSize: 8, seed: 1, maxLength: 256, checkpointEvery: 5 },
   runs: {},
-  evalItems: 20,
-  evalFewShot: 3,
 }));
 
 const set = useStudy.setState;
@@ -85,8 +73,9 @@ export function restoreStudy(): Promise<StudyRecords | undefined> {
         store.get("evaluation"),
       ]);
       set({
-        ...(distillation ? { distillation, distillRequest: distillation.request } : {}),
-        ...((sft ?? sdd) ? { trainSettings: (sft ?? sdd)?.settings } : {}),
+        ...(distillation ? { distillation } : {}),
+        // Over the defaults: runs saved before a setting existed lack it.
+        ...((sft ?? sdd) ? { trainSettings: { ...get().trainSettings, ...(sft ?? sdd)?.settings } } : {}),
         runs: { ...(sft ? { sft } : {}), ...(sdd ? { sdd } : {}) },
         evaluation,
       });
@@ -96,7 +85,7 @@ export function restoreStudy(): Promise<StudyRecords | undefined> {
   return records;
 }
 
-export function updateStudy(change: Partial<Pick<StudyState, "distillRequest" | "trainSettings" | "evalItems" | "evalFewShot">>): void {
+export function updateStudy(change: Partial<Pick<StudyState, "distillInputs" | "trainSettings">>): void {
   set(change);
 }
 
@@ -119,7 +108,13 @@ export async function distill(): Promise<void> {
   const engine = engineClient();
   if (!job) return;
   const store = await restoreStudy();
-  const request = get().distillRequest;
+  let request: DistillRequest;
+  try {
+    request = distillRequest(useWorkbench.getState().experiment, get().distillInputs);
+  } catch (e) {
+    set({ job: undefined, error: { name: (e as Error).name, message: (e as Error).message } });
+    return;
+  }
   const earlier = get().distillation;
   const done = earlier && !earlier.finished && sameJson(earlier.request, request) ? earlier.examples : [];
   const distillation: SavedDistillation = { request, examples: [...done], finished: false };
@@ -146,14 +141,6 @@ export async function distill(): Promise<void> {
     set({ distillation: finished, job: undefined });
     await store?.put("distillation", finished);
   } else set({ job: undefined, error: outcome.error });
-}
-
-/** The two datasets of the study: the original responses (SFT) and the distilled ones (SDD), over the same instructions. */
-export function studyDatasets(examples: readonly DistilledExample[]): Record<TrainRun, AlpacaRecord[]> {
-  return {
-    sft: examples.map(({ instruction, input, reference }) => ({ instruction, input, output: reference })),
-    sdd: distilledRecords({ examples: [...examples], kept: 0, replaced: 0 }),
-  };
 }
 
 /** FNV-1a of the dataset's JSON: enough to tell one dataset from another, never stored as a secret. */
@@ -187,7 +174,13 @@ async function trainRun(run: TrainRun, data: AlpacaRecord[]): Promise<boolean> {
     return true;
   }
   const resume = same ? saved.checkpoint : undefined;
-  let state: SavedTrainRun = { settings, datasetKey: key, history: resume ? [...resume.history] : [], checkpoint: resume };
+  let state: SavedTrainRun = {
+    settings,
+    datasetKey: key,
+    history: resume ? [...resume.history] : [],
+    evalCurve: resume ? (saved?.evalCurve ?? []).filter((p) => p.step <= resume.step) : [],
+    checkpoint: resume,
+  };
   const save = (next: SavedTrainRun, persist: boolean) => {
     state = next;
     set({ runs: { ...get().runs, [run]: next } });
@@ -203,6 +196,7 @@ async function trainRun(run: TrainRun, data: AlpacaRecord[]): Promise<boolean> {
           onProgress: (p) => {
             onProgress(p);
             if (p.report) save({ ...state, history: [...state.history, p.report] }, false);
+            if (p.quickEval) save({ ...state, evalCurve: [...(state.evalCurve ?? []), p.quickEval] }, true);
             if (p.checkpoint) save({ ...state, checkpoint: p.checkpoint, history: p.checkpoint.history }, true);
           },
         },
@@ -217,29 +211,16 @@ async function trainRun(run: TrainRun, data: AlpacaRecord[]): Promise<boolean> {
   return !outcome.value.cancelled;
 }
 
-/** The models the Evaluate step can score: always the original and the model in use, plus each finished adapter. */
-export function evaluableModels(runs: StudyState["runs"], pruned: boolean): EvalModel[] {
-  const models: EvalModel[] = [{ label: "original", kind: "original" }];
-  if (pruned) models.push({ label: "pruned", kind: "pruned" });
-  for (const run of trainRuns) {
-    const adapter = runs[run]?.adapter;
-    if (adapter && !adapter.cancelled) models.push({ label: `pruned + ${run.toUpperCase()}`, kind: "adapter", adapter });
-  }
-  return models;
-}
-
 export async function evaluate(models: EvalModel[]): Promise<void> {
   const job = begin("Evaluating", "evaluate");
   const engine = engineClient();
   if (!job) return;
   const store = await restoreStudy();
-  const { evalItems, evalFewShot } = get();
   const outcome = engine
-    ? await engine.call(
-        "evaluate",
-        { items: evalItems, fewShot: evalFewShot, models },
-        { signal: job.controller.signal, onProgress: (p) => onProgress(p) },
-      )
+    ? await engine.call("evaluate", evaluateRequest(useWorkbench.getState().experiment, models), {
+        signal: job.controller.signal,
+        onProgress: (p) => onProgress(p),
+      })
     : ({ ok: false, error: engineMissing } as const);
   if (!outcome.ok) {
     set({ job: undefined, error: outcome.error });

@@ -108,6 +108,13 @@ export interface TrainOptions {
   /** Awaited before training goes on. */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void | Promise<void>;
   signal?: AbortSignal;
+  /**
+   * A quick evaluation: awaited after every `every`-th step and after the last one (not after a
+   * cancel), given a copy of the trained tensors at that step (PEFT adapter keys, or weight names in
+   * full mode). It sees copies only and draws nothing from the run's random state, so the run ends the
+   * same with or without it.
+   */
+  evaluate?: { every: number; at: (step: number, parameters: Record<string, HostTensor>) => Promise<void> };
   /** Continue this run (same dataset and config; the model must be the base it started from). */
   resume?: TrainCheckpoint;
 }
@@ -128,7 +135,7 @@ export async function trainModel(
   config: TrainConfig,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
-  checkConfig(config, dataset);
+  checkConfig(config, dataset, options);
   const { resume } = options;
   if (resume && canonicalJson(resume.config) !== canonicalJson(config)) {
     throw new Error("trainModel: the checkpoint was made with a different config; resume with the config it records");
@@ -156,6 +163,11 @@ export async function trainModel(
     ({ step, adamSteps } = resume);
     history.push(...resume.history);
   }
+  const readParameters = () =>
+    readTensors(
+      gpu,
+      named(params, (p) => p.param),
+    );
   const checkpoint = async (): Promise<TrainCheckpoint> => ({
     format: "prunelab.train-checkpoint",
     version: 1,
@@ -163,10 +175,7 @@ export async function trainModel(
     step,
     adamSteps,
     rng: { seed: config.seed, step },
-    parameters: await readTensors(
-      gpu,
-      named(params, (p) => p.param),
-    ),
+    parameters: await readParameters(),
     adam: { m: await readTensors(gpu, states("m")), v: await readTensors(gpu, states("v")) },
     history: [...history],
   });
@@ -226,6 +235,10 @@ export async function trainModel(
     report.elapsedMs = performance.now() - started;
     history.push(report);
     options.onStep?.(report);
+    const { evaluate } = options;
+    if (evaluate && evaluate.every > 0 && (step % evaluate.every === 0 || step === config.steps) && !options.signal?.aborted) {
+      await evaluate.at(step, await readParameters());
+    }
     if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step < config.steps) {
       await options.onCheckpoint?.(await checkpoint());
     }
@@ -236,7 +249,7 @@ export async function trainModel(
   return { lora, history, checkpoint: final, cancelled };
 }
 
-function checkConfig(config: TrainConfig, dataset: readonly TrainExample[]): void {
+function checkConfig(config: TrainConfig, dataset: readonly TrainExample[], options: TrainOptions): void {
   const positiveInts = ["steps", "batchSize", "gradientAccumulation", "maxLength"] as const;
   for (const k of positiveInts) {
     if (!(Number.isInteger(config[k]) && config[k] >= 1)) throw new Error(`trainModel: ${k} must be an integer ≥ 1, got ${config[k]}`);
@@ -244,6 +257,10 @@ function checkConfig(config: TrainConfig, dataset: readonly TrainExample[]): voi
   if (config.maxLength < 2) throw new Error(`trainModel: maxLength must be ≥ 2 (an input and its target), got ${config.maxLength}`);
   if (config.mode === "lora" && !config.lora) throw new Error("trainModel: LoRA mode needs config.lora (rank, alpha, dropout, modules)");
   if (dataset.length === 0) throw new Error("trainModel: the dataset is empty");
+  const every = options.evaluate?.every;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 0)) {
+    throw new Error(`trainModel: evaluate.every must be an integer ≥ 0, got ${every}`);
+  }
   dataset.forEach((ex, i) => {
     if (ex.tokens.length !== ex.lossMask.length) {
       throw new Error(`trainModel: example ${i} has ${ex.tokens.length} tokens but a lossMask of ${ex.lossMask.length}`);

@@ -2,6 +2,7 @@
 import { heatmapSvg } from "../prune/heatmap-svg";
 import type { LayerAnalysis } from "../prune/layer-analysis";
 import { layerAnalysisJson, layerDistancesCsv } from "../prune/layer-analysis-files";
+import { svgToPng } from "./chart-export";
 
 /** Saves `contents` under `name` through a temporary object URL. */
 export function downloadFile(name: string, contents: Blob): void {
@@ -12,28 +13,6 @@ export function downloadFile(name: string, contents: Blob): void {
   a.click();
   // The download has started once click() returns; the URL is no longer needed.
   setTimeout(() => URL.revokeObjectURL(url), 0);
-}
-
-async function svgToPng(svg: string): Promise<Blob> {
-  const image = new Image();
-  const url = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
-  try {
-    image.src = url;
-    await image.decode();
-    const scale = 2;
-    const canvas = document.createElement("canvas");
-    canvas.width = image.width * scale;
-    canvas.height = image.height * scale;
-    const context = canvas.getContext("2d");
-    if (!context) throw new Error("no 2D canvas");
-    context.scale(scale, scale);
-    context.drawImage(image, 0, 0);
-    return await new Promise((resolve, reject) =>
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("PNG encoding failed"))), "image/png"),
-    );
-  } finally {
-    URL.revokeObjectURL(url);
-  }
 }
 
 export function AnalyzeExports({ analysis }: { analysis: LayerAnalysis }) {

@@ -27,6 +27,7 @@ export function AnalyzePanel() {
   const id = useId();
   const card = useWorkbench((s) => s.model.card);
   const prune = useWorkbench((s) => s.experiment.prune);
+  const settings = useWorkbench((s) => s.experiment.calibration);
   const step = usePruneStep();
   const { calibration, analysis } = step;
   const busy = step.analyzeJob !== undefined;
@@ -102,15 +103,27 @@ export function AnalyzePanel() {
           <label className="check">
             <input
               type="checkbox"
-              checked={step.chatTemplate}
+              checked={settings.chatTemplate}
               disabled={!card.hasChatTemplate}
-              onChange={(e) => updatePruneStep({ chatTemplate: e.target.checked })}
+              onChange={(e) =>
+                updateExperiment((d) => {
+                  d.calibration.chatTemplate = e.target.checked;
+                })
+              }
             />
             Through the chat template{card.hasChatTemplate ? "" : " (this model has none)"}
           </label>
           <div className="field">
             <label htmlFor={`${id}-tokens`}>Distance over</label>
-            <select id={`${id}-tokens`} value={step.tokens} onChange={(e) => updatePruneStep({ tokens: e.target.value as "last" | "all" })}>
+            <select
+              id={`${id}-tokens`}
+              value={settings.tokens}
+              onChange={(e) =>
+                updateExperiment((d) => {
+                  d.calibration.tokens = e.target.value as "last" | "all";
+                })
+              }
+            >
               <option value="last">the last token of each sample</option>
               <option value="all">every token</option>
             </select>
@@ -122,8 +135,12 @@ export function AnalyzePanel() {
               type="number"
               min={1}
               max={64}
-              value={step.batchSize}
-              onChange={(e) => updatePruneStep({ batchSize: Math.max(1, Math.round(Number(e.target.value)) || 1) })}
+              value={settings.batchSize}
+              onChange={(e) =>
+                updateExperiment((d) => {
+                  d.calibration.batchSize = Math.max(1, Math.round(Number(e.target.value)) || 1);
+                })
+              }
             />
           </div>
         </div>

@@ -7,19 +7,23 @@
 import { useEffect, useId } from "react";
 import { toAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { distilledRecords } from "../distill/distill-dataset";
-import { type DistillKind, sdftTemplates } from "../distill/sdft-template";
+import { sdftTemplates } from "../distill/sdft-template";
+import { demoFinetuneSet, distillRequest, PlanError } from "../experiment/experiment-plan";
 import { distill, restoreStudy, updateStudy, useStudy } from "../store/study-store";
-import { useWorkbench } from "../store/workbench-store";
+import { updateExperiment, useWorkbench } from "../store/workbench-store";
+import type { DistillRequest } from "../worker/distill-jobs";
 import { downloadFile } from "./AnalyzeExports";
 import { ErrorNote } from "./ErrorNote";
+import { ExperimentFields } from "./ExperimentFields";
+import { panelFields } from "./experiment-fields";
 import { JobProgress } from "./JobProgress";
-import { NumberField } from "./TrainNumberField";
 
 const shownExamples = 50;
 
 export function DistillPanel() {
   const card = useWorkbench((s) => s.model.card);
-  const request = useStudy((s) => s.distillRequest);
+  const experiment = useWorkbench((s) => s.experiment);
+  const inputs = useStudy((s) => s.distillInputs);
   const distillation = useStudy((s) => s.distillation);
   const job = useStudy((s) => (s.jobStep === "distill" ? s.job : undefined));
   const busy = useStudy((s) => s.job !== undefined);
@@ -28,13 +32,24 @@ export function DistillPanel() {
   useEffect(() => void restoreStudy(), []);
   if (!card) return <p className="note">Load a model in the Model step first: the unpruned model is the teacher.</p>;
 
-  const change = (c: Partial<typeof request>) => updateStudy({ distillRequest: { ...request, ...c } });
-  const source = request.source;
-  const setKind = (kind: DistillKind) => change({ kind, template: sdftTemplates[kind] });
+  const dataset = experiment.distill.dataset;
+  const setDataset = (name: string) =>
+    updateExperiment((d) => {
+      d.distill.dataset = name;
+    });
+  // The request the Distill button sends; the templates shown are its own (edits included).
+  let planned: DistillRequest | undefined;
+  let unplanned: string | undefined;
+  try {
+    planned = distillRequest(experiment, inputs);
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    unplanned = e.message;
+  }
+  const template = planned?.template ?? sdftTemplates.general;
   const examples = distillation?.examples ?? [];
   const kept = examples.filter((e) => e.kept).length;
   const resumable = distillation && !distillation.finished && examples.length > 0;
-  const template = request.template;
 
   return (
     <div className="panel-body">
@@ -44,17 +59,16 @@ export function DistillPanel() {
           <label htmlFor={`${id}-source`}>Fine-tuning data</label>
           <select
             id={`${id}-source`}
-            value={source.kind === "demo" ? source.dataset : "jsonl"}
+            value={dataset}
             onChange={(e) => {
-              const v = e.target.value;
-              if (v === "general" || v === "math") {
-                change({ source: { kind: "demo", dataset: v, count: source.count, seed: 0 }, kind: v, template: sdftTemplates[v] });
-              }
+              setDataset(e.target.value);
+              // SDFT's templates differ for math; edits made for the other set do not carry over.
+              updateStudy({ distillInputs: { ...inputs, template: undefined } });
             }}
           >
-            <option value="general">Demo world: general instructions</option>
-            <option value="math">Demo world: word problems (math)</option>
-            {source.kind === "jsonl" ? <option value="jsonl">{source.name}</option> : null}
+            <option value={demoFinetuneSet("general")}>Demo world: general instructions</option>
+            <option value={demoFinetuneSet("math")}>Demo world: word problems (math)</option>
+            {planned?.source.kind === "demo" ? null : <option value={dataset}>{dataset}</option>}
           </select>
         </div>
         <div className="field">
@@ -65,58 +79,14 @@ export function DistillPanel() {
             accept=".jsonl,.json,application/jsonl"
             onChange={async (e) => {
               const file = e.target.files?.[0];
-              if (file) change({ source: { kind: "jsonl", name: file.name, text: await file.text(), count: source.count } });
+              if (!file) return;
+              updateStudy({ distillInputs: { finetune: { name: file.name, text: await file.text() } } });
+              setDataset(file.name);
             }}
           />
         </div>
-        <NumberField
-          label="Examples"
-          value={source.count}
-          min={1}
-          max={5000}
-          integer
-          onChange={(count) => change({ source: { ...source, count } })}
-        />
-        {source.kind === "demo" ? (
-          <NumberField
-            label="Dataset seed"
-            value={source.seed}
-            min={0}
-            max={2 ** 31}
-            integer
-            onChange={(seed) => change({ source: { ...source, seed } })}
-          />
-        ) : null}
-        <div className="field">
-          <label htmlFor={`${id}-kind`}>Filter</label>
-          <select id={`${id}-kind`} value={request.kind} onChange={(e) => setKind(e.target.value as DistillKind)}>
-            <option value="general">general: reject rewrites that mention the reference</option>
-            <option value="math">math: the final number must also match</option>
-          </select>
-        </div>
       </fieldset>
-      <fieldset className="settings">
-        <legend>Sampling (SDFT: temperature 0.95, top-p 0.7)</legend>
-        <NumberField label="Temperature" value={request.temperature} min={0} max={2} onChange={(temperature) => change({ temperature })} />
-        <NumberField label="Top-p" value={request.topP} min={0} max={1} onChange={(topP) => change({ topP })} />
-        <NumberField label="Seed" value={request.seed} min={0} max={2 ** 31} integer onChange={(seed) => change({ seed })} />
-        <NumberField
-          label="Max tokens per rewrite"
-          value={request.maxTokens}
-          min={1}
-          max={2048}
-          integer
-          onChange={(maxTokens) => change({ maxTokens })}
-        />
-        <NumberField
-          label="Batch size"
-          value={request.batchSize}
-          min={1}
-          max={64}
-          integer
-          onChange={(batchSize) => change({ batchSize })}
-        />
-      </fieldset>
+      <ExperimentFields legend="Examples, filter and sampling (SDFT: temperature 0.95, top-p 0.7)" fields={panelFields.distill ?? []} />
       <details>
         <summary>
           SDFT templates ({"{instruction}"}, {"{input}"}, {"{reference}"} are filled in)
@@ -130,13 +100,13 @@ export function DistillPanel() {
               id={`${id}-${k}`}
               rows={k === "responseOpener" ? 1 : 8}
               value={template[k]}
-              onChange={(e) => change({ template: { ...template, [k]: e.target.value } })}
+              onChange={(e) => updateStudy({ distillInputs: { ...inputs, template: { ...template, [k]: e.target.value } } })}
             />
           </div>
         ))}
       </details>
       <div className="row">
-        <button type="button" onClick={() => void distill()} disabled={busy}>
+        <button type="button" onClick={() => void distill()} disabled={busy || !planned}>
           {resumable ? `Resume distilling (${examples.length} done)` : "Distill"}
         </button>
         <button
@@ -148,6 +118,7 @@ export function DistillPanel() {
           Download the distilled dataset (JSONL)
         </button>
       </div>
+      {unplanned ? <p className="note">{unplanned}.</p> : null}
       {job ? <JobProgress job={job} /> : null}
       {error ? <ErrorNote error={error} context="The distillation" /> : null}
       {examples.length > 0 ? (

@@ -1,20 +1,24 @@
 /**
  * The Evaluate step: the demo world's benchmark suite (the first items of each task, few-shot) on
- * the original model, the pruned one and the pruned one with each trained adapter folded in; the
- * per-task table and the paper's table in miniature (average and quality recovery % against the
- * original), a chart of the averages, and both as downloads (CSV, SVG).
+ * the original model, the pruned one, the pruned one with each trained adapter folded in and the
+ * SLERP merge of the two at the experiment's t; the per-task table and the paper's table in
+ * miniature (average and quality recovery % against the original), a chart of the averages, and
+ * both as downloads (CSV; SVG and PNG).
  */
 import { useEffect, useRef, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
 import { qualityRecovery } from "../eval/quality-recovery";
+import { studyEvalModels } from "../experiment/experiment-plan";
 import { usePruneStep } from "../store/prune-store";
-import { evaluableModels, evaluate, restoreStudy, updateStudy, useStudy } from "../store/study-store";
+import { evaluate, restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
 import type { EvaluatedModel } from "../worker/eval-jobs";
 import { downloadFile } from "./AnalyzeExports";
+import { chartSvg, svgToPng } from "./chart-export";
 import { ErrorNote } from "./ErrorNote";
+import { ExperimentFields } from "./ExperimentFields";
+import { panelFields } from "./experiment-fields";
 import { JobProgress } from "./JobProgress";
-import { NumberField } from "./TrainNumberField";
 
 const percent = (x: number) => (100 * x).toFixed(1);
 
@@ -36,8 +40,7 @@ export function EvaluatePanel() {
   const pruned = usePruneStep((s) => s.pruned);
   const runs = useStudy((s) => s.runs);
   const rows = useStudy((s) => s.evaluation);
-  const items = useStudy((s) => s.evalItems);
-  const fewShot = useStudy((s) => s.evalFewShot);
+  const experiment = useWorkbench((s) => s.experiment);
   const job = useStudy((s) => (s.jobStep === "evaluate" ? s.job : undefined));
   const busy = useStudy((s) => s.job !== undefined);
   const error = useStudy((s) => (s.jobStep === "evaluate" ? s.error : undefined));
@@ -46,28 +49,21 @@ export function EvaluatePanel() {
   useEffect(() => void restoreStudy(), []);
   if (!card) return <p className="note">Load a model in the Model step first.</p>;
 
-  const models = evaluableModels(runs, pruned !== undefined);
+  const models = studyEvalModels(experiment, { sft: runs.sft?.adapter, sdd: runs.sdd?.adapter }, pruned !== undefined);
   const chosen = models.filter((m) => !excluded.includes(m.label));
   const tasks = rows?.[0]?.result.tasks ?? [];
 
-  const saveSvg = () => {
-    const svg = chart.current?.querySelector("svg");
-    if (svg) downloadFile("recovery.svg", new Blob([new XMLSerializer().serializeToString(svg)], { type: "image/svg+xml" }));
+  const saveChart = async (format: "svg" | "png") => {
+    const svg = chartSvg(chart.current);
+    if (!svg) return;
+    downloadFile(`recovery.${format}`, format === "png" ? await svgToPng(svg) : new Blob([svg], { type: "image/svg+xml" }));
   };
 
   return (
     <div className="panel-body">
       <fieldset className="settings">
         <legend>Suite: the demo world's benchmark (Open LLM Leaderboard v1 analogues)</legend>
-        <NumberField label="Items per task" value={items} min={1} max={200} integer onChange={(evalItems) => updateStudy({ evalItems })} />
-        <NumberField
-          label="Few-shot examples"
-          value={fewShot}
-          min={0}
-          max={5}
-          integer
-          onChange={(evalFewShot) => updateStudy({ evalFewShot })}
-        />
+        <ExperimentFields legend="Items and shots" fields={panelFields.evaluate ?? []} />
         <fieldset className="row inline">
           <legend>Models</legend>
           {models.map((m) => (
@@ -94,8 +90,11 @@ export function EvaluatePanel() {
         >
           Table as CSV
         </button>
-        <button type="button" className="secondary" disabled={!rows} onClick={saveSvg}>
+        <button type="button" className="secondary" disabled={!rows} onClick={() => void saveChart("svg")}>
           Chart as SVG
+        </button>
+        <button type="button" className="secondary" disabled={!rows} onClick={() => void saveChart("png")}>
+          Chart as PNG
         </button>
       </div>
       {job ? <JobProgress job={job} /> : null}

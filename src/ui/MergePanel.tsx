@@ -1,16 +1,28 @@
 /**
- * The Merge step: the model in use (a) SLERP- or LERP-merged with a second model of the same
- * architecture (b, e.g. the other fine-tune of the same pruned base, as a Hugging Face folder), at
- * the experiment's t, with a quick evaluation of a, b and each merge tried on the first items of
- * every benchmark task; the merge as a Hugging Face folder and mergekit's SLERP YAML.
+ * The Merge step: the study's SFT and SDD runs (each adapter folded into the pruned model), or the
+ * model in use and a second model of the same architecture (a Hugging Face folder), SLERP- or
+ * LERP-merged at the experiment's t, with a quick evaluation of a, b and each merge tried on the
+ * first items of every benchmark task, again as the t slider is let go; the merge as a Hugging Face
+ * folder and mergekit's SLERP YAML.
  */
 import { useId, useState } from "react";
+import { adapterLabel } from "../experiment/experiment-plan";
 import { mergekitSlerpYaml } from "../export/mergekit-slerp";
 import type { MergeResult } from "../merge/merge-jobs";
 import type { MergeMethod } from "../merge/slerp";
-import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "../store/workbench-store";
+import { useStudy } from "../store/study-store";
+import {
+  engineClient,
+  engineMissing,
+  type RunningJob,
+  startJob,
+  updateExperiment,
+  useWorkbench,
+  withProgress,
+} from "../store/workbench-store";
 import type { PickedFile } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
+import type { TrainRun } from "../worker/train-jobs";
 import { downloadFile } from "./AnalyzeExports";
 import { ErrorNote } from "./ErrorNote";
 import { ExperimentFields } from "./ExperimentFields";
@@ -23,7 +35,16 @@ const percent = (score: number) => `${(100 * score).toFixed(1)} %`;
 export function MergePanel() {
   const card = useWorkbench((s) => s.model.card);
   const t = useWorkbench((s) => s.experiment.merge.t);
+  const runs = useStudy((s) => s.runs);
+  const finished = (run: TrainRun) => {
+    const adapter = runs[run]?.adapter;
+    return adapter && !adapter.cancelled ? { ...adapter, label: adapterLabel(run) } : undefined;
+  };
+  const [sft, sdd] = [finished("sft"), finished("sdd")];
+  const study = sft && sdd ? { a: sft, b: sdd } : undefined;
   const id = useId();
+  const [pair, setPair] = useState<"study" | "files">(study ? "study" : "files");
+  const [live, setLive] = useState(true);
   const [second, setSecond] = useState<PickedFile[]>();
   const [sent, setSent] = useState<PickedFile[]>();
   const [method, setMethod] = useState<MergeMethod>("slerp");
@@ -41,16 +62,18 @@ export function MergePanel() {
   const last = results.at(-1);
   const secondName = second?.[0]?.path.split("/")[0];
 
-  const run = async () => {
+  const fromStudy = pair === "study" ? study : undefined;
+  const ready = fromStudy !== undefined || (pair === "files" && second !== undefined);
+  const run = async (at: number) => {
     const started = startJob("Merging");
     setJob(started);
     setError(undefined);
     const engine = engineClient();
-    const fresh = second !== sent ? second : undefined;
+    const fresh = !fromStudy && second !== sent ? second : undefined;
     const outcome = engine
       ? await engine.call(
           "merge",
-          { second: fresh, t, method, items },
+          { ...(fromStudy ? { adapters: fromStudy } : { second: fresh }), t: at, method, items },
           { signal: started.controller.signal, onProgress: (p) => setJob((current) => current && withProgress(current, p)) },
         )
       : ({ ok: false, error: engineMissing } as const);
@@ -71,25 +94,66 @@ export function MergePanel() {
     if (!outcome.ok) setError(outcome.error);
     else for (const f of outcome.value) downloadFile(f.name, new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
   };
-  const yaml = mergekitSlerpYaml({ modelA: card.name, modelB: secondName ?? "second-model", layers: card.layers, t });
+  const yaml = mergekitSlerpYaml(
+    fromStudy
+      ? { modelA: `${card.name}-sft`, modelB: `${card.name}-sdd`, layers: card.layers, t }
+      : { modelA: card.name, modelB: secondName ?? "second-model", layers: card.layers, t },
+  );
+  // A quick look at each new t the slider is let go at, once a first merge has been evaluated.
+  const slide = (at: number) => {
+    if (live && last && at !== last.t && !job && ready) void run(at);
+  };
 
   return (
     <div className="panel-body">
-      <p>
-        First model (t = 0): <strong>{card.name}</strong>, the model in use.
-      </p>
-      <div className="field">
-        <label htmlFor={`${id}-second`}>Second model (t = 1): a Hugging Face folder of the same architecture</label>
-        <input
-          id={`${id}-second`}
-          type="file"
-          multiple
-          {...{ webkitdirectory: "" }}
-          onChange={(e) => e.target.files && setSecond(filesFromInput(e.target.files))}
-        />
-        {secondName ? <span className="muted">{secondName}</span> : null}
-      </div>
+      <fieldset className="row inline">
+        <legend>Models to merge</legend>
+        <label className="check">
+          <input type="radio" name={`${id}-pair`} checked={pair === "study"} disabled={!study} onChange={() => setPair("study")} />
+          The SFT (t = 0) and SDD (t = 1) runs of this study, each folded into {card.name}
+          {study ? "" : " (train both in the Train step first)"}
+        </label>
+        <label className="check">
+          <input type="radio" name={`${id}-pair`} checked={pair === "files"} onChange={() => setPair("files")} />
+          {card.name} (t = 0) and another model's Hugging Face folder (t = 1)
+        </label>
+      </fieldset>
+      {pair === "files" ? (
+        <div className="field">
+          <label htmlFor={`${id}-second`}>Second model (t = 1): a Hugging Face folder of the same architecture</label>
+          <input
+            id={`${id}-second`}
+            type="file"
+            multiple
+            {...{ webkitdirectory: "" }}
+            onChange={(e) => e.target.files && setSecond(filesFromInput(e.target.files))}
+          />
+          {secondName ? <span className="muted">{secondName}</span> : null}
+        </div>
+      ) : null}
       <ExperimentFields legend="Interpolation" fields={panelFields.merge ?? []} />
+      <div className="field">
+        <label htmlFor={`${id}-slider`}>t slider</label>
+        <input
+          id={`${id}-slider`}
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={t}
+          onChange={(e) =>
+            updateExperiment((d) => {
+              d.merge.t = Number(e.target.value);
+            })
+          }
+          onPointerUp={(e) => slide(Number(e.currentTarget.value))}
+          onKeyUp={(e) => slide(Number(e.currentTarget.value))}
+        />
+        <label className="check">
+          <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
+          Evaluate again when the slider is let go
+        </label>
+      </div>
       <fieldset className="row inline">
         <legend>Method</legend>
         {(["slerp", "lerp"] as const).map((m) => (
@@ -111,10 +175,10 @@ export function MergePanel() {
         />
       </div>
       <div className="row">
-        <button type="button" onClick={() => void run()} disabled={job !== undefined || !second}>
+        <button type="button" onClick={() => void run(t)} disabled={job !== undefined || !ready}>
           Merge and evaluate at t = {t}
         </button>
-        <button type="button" className="secondary" onClick={() => void saveFolder()} disabled={job !== undefined || !sent}>
+        <button type="button" className="secondary" onClick={() => void saveFolder()} disabled={job !== undefined || !last}>
           Download the merge as a Hugging Face folder
         </button>
         <button

@@ -1,16 +1,18 @@
 /**
  * The Train step: LoRA fine-tuning of the pruned model on the original responses (SFT) and on the
  * self-distilled ones (SDD), one after the other with the same settings and seed, their loss curves
- * drawn together as the steps arrive; checkpoints are saved in IndexedDB, so a run interrupted by
+ * and quick-evaluation curves (suite average every K steps) drawn together as they arrive, each
+ * downloadable as PNG and CSV; checkpoints are saved in IndexedDB, so a run interrupted by
  * a reload or a cancel continues from its last one; skipped (NaN/Inf) steps are listed.
  */
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { evalCurvesCsv } from "../eval/eval-curve";
 import { usePruneStep } from "../store/prune-store";
 import { effectiveTrainSettings, restoreStudy, trainBoth, trainRuns, updateStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
 import { lossCurvesCsv } from "../worker/export-jobs";
-import { downloadFile } from "./AnalyzeExports";
+import { ChartDownloads } from "./ChartDownloads";
 import { ErrorNote } from "./ErrorNote";
 import { ExperimentFields } from "./ExperimentFields";
 import { panelFields } from "./experiment-fields";
@@ -18,6 +20,9 @@ import { JobProgress } from "./JobProgress";
 import { NumberField } from "./TrainNumberField";
 
 const runColours = { sft: "#b5651d", sdd: "#3b528b" } as const;
+const legend = trainRuns.map((r) => ({ name: r.toUpperCase(), colour: runColours[r] }));
+/** Two charts side by side in the panel's width at 1280 px. */
+const chartWidth = 480;
 
 export function TrainPanel() {
   const card = useWorkbench((s) => s.model.card);
@@ -30,6 +35,8 @@ export function TrainPanel() {
   const job = useStudy((s) => (s.jobStep === "train" ? s.job : undefined));
   const busy = useStudy((s) => s.job !== undefined);
   const error = useStudy((s) => (s.jobStep === "train" ? s.error : undefined));
+  const lossFigure = useRef<HTMLElement>(null);
+  const evalFigure = useRef<HTMLElement>(null);
   useEffect(() => void restoreStudy(), []);
   const loraFields = (
     <ExperimentFields
@@ -56,6 +63,16 @@ export function TrainPanel() {
     }
     return point;
   });
+  // One point per evaluated step of either run; a run not evaluated at that step leaves a gap its line bridges.
+  const evalSteps = [...new Set(trainRuns.flatMap((r) => (runs[r]?.evalCurve ?? []).map((p) => p.step)))].sort((a, b) => a - b);
+  const evalCurve = evalSteps.map((step) => {
+    const point: Record<string, number | null> = { step };
+    for (const r of trainRuns) {
+      const average = runs[r]?.evalCurve?.find((p) => p.step === step)?.average;
+      point[r] = average === undefined ? null : 100 * average;
+    }
+    return point;
+  });
   const skipped = trainRuns.flatMap((r) => (runs[r]?.history ?? []).filter((h) => h.skipped).map((h) => ({ run: r, ...h })));
 
   return (
@@ -69,15 +86,22 @@ export function TrainPanel() {
       )}
       {loraFields}
       <fieldset className="settings">
-        <legend>Run length</legend>
-        <NumberField label="Steps" value={own.steps} min={1} max={100_000} integer onChange={(steps) => change({ steps })} />
+        <legend>Measuring and saving (the numbers trained do not depend on these)</legend>
         <NumberField
-          label="Max length (tokens)"
-          value={own.maxLength}
-          min={2}
-          max={8192}
+          label="Quick evaluation every (steps, 0 = off)"
+          value={own.evalEvery}
+          min={0}
+          max={100_000}
           integer
-          onChange={(maxLength) => change({ maxLength })}
+          onChange={(evalEvery) => change({ evalEvery })}
+        />
+        <NumberField
+          label="Quick evaluation items per task"
+          value={own.evalItems}
+          min={1}
+          max={200}
+          integer
+          onChange={(evalItems) => change({ evalItems })}
         />
         <NumberField
           label="Checkpoint every (steps)"
@@ -91,17 +115,6 @@ export function TrainPanel() {
       <div className="row">
         <button type="button" onClick={() => void trainBoth()} disabled={busy || !distilled || lora.modules.length === 0}>
           Train SFT and SDD
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={curve.length === 0}
-          onClick={() => {
-            const csv = lossCurvesCsv(trainRuns.map((run) => ({ run, history: runs[run]?.history ?? [] })));
-            downloadFile("loss_curves.csv", new Blob([csv], { type: "text/csv" }));
-          }}
-        >
-          Curves as CSV
         </button>
       </div>
       {job ? <JobProgress job={job} /> : null}
@@ -139,29 +152,71 @@ export function TrainPanel() {
           })}
         </tbody>
       </table>
-      {curve.length > 0 ? (
-        <figure data-testid="loss-curves">
-          <figcaption>Training loss (response tokens) per step</figcaption>
-          <LineChart width={720} height={280} data={curve} accessibilityLayer>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="step" label={{ value: "step", position: "insideBottom", offset: -2 }} height={36} />
-            <YAxis tickFormatter={(v: number) => v.toFixed(2)} width={56} domain={["auto", "auto"]} />
-            <Tooltip formatter={(v) => (typeof v === "number" ? v.toFixed(4) : String(v))} />
-            <Legend />
-            {trainRuns.map((r) => (
-              <Line
-                key={r}
-                dataKey={r}
-                name={r.toUpperCase()}
-                stroke={runColours[r]}
-                dot={false}
-                isAnimationActive={false}
-                connectNulls={false}
+      <div className="charts">
+        {curve.length > 0 ? (
+          <figure ref={lossFigure} data-testid="loss-curves">
+            <figcaption>
+              Training loss (response tokens) per step{" "}
+              <ChartDownloads
+                figure={lossFigure}
+                name="loss_curves"
+                label="Loss"
+                legend={legend}
+                csv={() => lossCurvesCsv(trainRuns.map((run) => ({ run, history: runs[run]?.history ?? [] })))}
               />
-            ))}
-          </LineChart>
-        </figure>
-      ) : null}
+            </figcaption>
+            <LineChart width={chartWidth} height={260} data={curve} accessibilityLayer>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="step" label={{ value: "step", position: "insideBottom", offset: -2 }} height={36} />
+              <YAxis tickFormatter={(v: number) => v.toFixed(2)} width={56} domain={["auto", "auto"]} />
+              <Tooltip formatter={(v) => (typeof v === "number" ? v.toFixed(4) : String(v))} />
+              <Legend />
+              {trainRuns.map((r) => (
+                <Line
+                  key={r}
+                  dataKey={r}
+                  name={r.toUpperCase()}
+                  stroke={runColours[r]}
+                  dot={false}
+                  isAnimationActive={false}
+                  connectNulls={false}
+                />
+              ))}
+            </LineChart>
+          </figure>
+        ) : null}
+        {evalCurve.length > 0 ? (
+          <figure ref={evalFigure} data-testid="eval-curves">
+            <figcaption>
+              Quick evaluation: suite average (%) per step{" "}
+              <ChartDownloads
+                figure={evalFigure}
+                name="eval_curves"
+                label="Evaluation"
+                legend={legend}
+                csv={() => evalCurvesCsv(trainRuns.map((run) => ({ run, points: runs[run]?.evalCurve ?? [] })))}
+              />
+            </figcaption>
+            <LineChart width={chartWidth} height={260} data={evalCurve} accessibilityLayer>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis
+                dataKey="step"
+                type="number"
+                domain={[0, "dataMax"]}
+                allowDecimals={false}
+                label={{ value: "step", position: "insideBottom", offset: -2 }}
+                height={36}
+              />
+              <YAxis domain={[0, 100]} width={40} />
+              <Tooltip formatter={(v) => (typeof v === "number" ? `${v.toFixed(1)} %` : String(v))} />
+              <Legend />
+              {trainRuns.map((r) => (
+                <Line key={r} dataKey={r} name={r.toUpperCase()} stroke={runColours[r]} isAnimationActive={false} connectNulls />
+              ))}
+            </LineChart>
+          </figure>
+        ) : null}
+      </div>
       {skipped.length > 0 ? (
         <div className="note error" role="alert" data-testid="skipped-steps">
           <strong>Steps skipped (not trained on)</strong>

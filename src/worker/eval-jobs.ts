@@ -1,12 +1,15 @@
 /**
  * The engine's Evaluate job: the demo world's benchmark suite (the first `items` of each task) on
- * the original model, the pruned model, and the pruned model with each trained adapter folded in,
- * so that the paper's table (recovery % against the original) can be drawn from one call.
+ * the original model, the pruned model, the pruned model with each trained adapter folded in, and
+ * the SLERP merge of two such folds, so that the paper's table (recovery % against the original)
+ * can be drawn from one call.
  */
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
 import { buildWorld, demoWorldSeed } from "../data/world";
-import { evaluateSuite, type SuiteResult } from "../eval/suite-runner";
+import { evaluateFolded } from "../eval/quick-eval";
+import { type EvaluateSuiteOptions, evaluateSuite, type SuiteResult } from "../eval/suite-runner";
 import type { Gpu } from "../gpu/context";
+import { mergeWeights } from "../merge/slerp";
 import type { ModelWeights } from "../model/host-tensor";
 import { type LlamaGpu, releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { dropBlocksFromWeights } from "../prune/drop-blocks";
@@ -16,10 +19,14 @@ import type { PrunableModel } from "./prune-jobs";
 import type { Job } from "./rpc";
 import type { TrainedAdapter } from "./train-jobs";
 
+export type FoldableAdapter = Pick<TrainedAdapter, "config" | "tensors" | "layers">;
+
 export type EvalModel =
   | { label: string; kind: "original" }
   | { label: string; kind: "pruned" }
-  | { label: string; kind: "adapter"; adapter: Pick<TrainedAdapter, "config" | "tensors" | "layers"> };
+  | { label: string; kind: "adapter"; adapter: FoldableAdapter }
+  /** The SLERP merge at t of the model in use with adapter a folded in (t = 0) and with b folded in (t = 1). */
+  | { label: string; kind: "merged"; a: FoldableAdapter; b: FoldableAdapter; t: number };
 
 export interface EvaluateRequest {
   /** Items per task (the first ones). */
@@ -38,27 +45,43 @@ export function prunedWeights(ready: PrunableModel): ModelWeights {
   return pruned ? dropBlocksFromWeights(loaded.weights, pruned.start, pruned.count) : loaded.weights;
 }
 
+/** The weights of the model in use, which `adapter` (named `label`) must have been trained on. */
+export function adapterBase(ready: PrunableModel, adapter: FoldableAdapter, label: string): ModelWeights {
+  const base = prunedWeights(ready);
+  if (adapter.layers !== base.config.numHiddenLayers) {
+    throw new Error(
+      `${label}'s adapter has ${adapter.layers} blocks, the model in use ${base.config.numHiddenLayers}: train it on this pruned model`,
+    );
+  }
+  return base;
+}
+
+/** The model in use with `adapter` folded in. */
+export function foldedWeights(ready: PrunableModel, adapter: FoldableAdapter, label: string): ModelWeights {
+  return foldLora(adapterBase(ready, adapter, label), adapter.tensors, adapter.config);
+}
+
 export async function evaluateJob(gpu: Gpu, ready: PrunableModel, request: EvaluateRequest, job: Job<Progress>): Promise<EvaluatedModel[]> {
   if (request.models.length === 0) throw new Error("evaluate: choose at least one model");
   const suite = buildBenchmarkSuite(buildWorld(demoWorldSeed), { fewShot: request.fewShot });
-  const evaluate = (model: LlamaGpu, label: string) =>
-    evaluateSuite(gpu, model, ready.tokenizer, suite, {
-      limit: request.items,
-      signal: job.signal,
-      onProgress: (p) => job.progress({ phase: `${label}: ${p.task}`, done: p.done, total: p.total, unit: "items" }),
-    });
+  const suiteOptions = (label: string): EvaluateSuiteOptions => ({
+    limit: request.items,
+    signal: job.signal,
+    onProgress: (p) => job.progress({ phase: `${label}: ${p.task}`, done: p.done, total: p.total, unit: "items" }),
+  });
+  const evaluate = (model: LlamaGpu, label: string) => evaluateSuite(gpu, model, ready.tokenizer, suite, suiteOptions(label));
   const rows: EvaluatedModel[] = [];
   for (const m of request.models) {
     if (m.kind === "original") rows.push({ label: m.label, result: await evaluate(ready.full, m.label) });
     else if (m.kind === "pruned") rows.push({ label: m.label, result: await evaluate(ready.model, m.label) });
-    else {
-      const base = prunedWeights(ready);
-      if (m.adapter.layers !== base.config.numHiddenLayers) {
-        throw new Error(
-          `evaluate: ${m.label}'s adapter has ${m.adapter.layers} blocks, the model in use ${base.config.numHiddenLayers}: train it on this pruned model`,
-        );
-      }
-      const model = uploadLlama(gpu, foldLora(base, m.adapter.tensors, m.adapter.config));
+    else if (m.kind === "adapter") {
+      const base = adapterBase(ready, m.adapter, `evaluate: ${m.label}`);
+      rows.push({ label: m.label, result: await evaluateFolded(gpu, base, m.adapter, ready.tokenizer, suite, suiteOptions(m.label)) });
+    } else {
+      const model = uploadLlama(
+        gpu,
+        mergeWeights(foldedWeights(ready, m.a, `evaluate: ${m.label}`), foldedWeights(ready, m.b, `evaluate: ${m.label}`), m.t),
+      );
       try {
         rows.push({ label: m.label, result: await evaluate(model, m.label) });
       } finally {

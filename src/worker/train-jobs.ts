@@ -1,12 +1,16 @@
 /**
  * The engine's Train job: LoRA fine-tuning of the model in use (the pruned one) on an Alpaca
- * dataset, the loss on response tokens only; each step and each checkpoint is reported, so that the
- * UI draws the curve live and can resume the run after a reload; the adapter comes back as PEFT-keyed
- * host tensors.
+ * dataset, the loss on response tokens only; each step, each checkpoint and each quick evaluation
+ * is reported, so that the UI draws the curves live and can resume the run after a reload; the
+ * adapter comes back as PEFT-keyed host tensors.
  */
 
+import { buildBenchmarkSuite } from "../data/benchmark-suite";
 import { instructionMessage } from "../data/pretraining-corpus";
+import { buildWorld, demoWorldSeed } from "../data/world";
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
+import type { QuickEvalPoint } from "../eval/eval-curve";
+import { quickEvaluation } from "../eval/quick-eval";
 import type { Gpu } from "../gpu/context";
 import type { Tokenizer } from "../model/tokenizer";
 import type { LoraTensors } from "../train/fold-lora";
@@ -19,6 +23,7 @@ import {
   trainDefaults,
   trainModel,
 } from "../train/train-loop";
+import { prunedWeights } from "./eval-jobs";
 import type { Progress } from "./protocol";
 import type { PrunableModel } from "./prune-jobs";
 import type { Job } from "./rpc";
@@ -35,6 +40,10 @@ export interface TrainSettings {
   maxLength: number;
   /** Steps between checkpoints (0: only the final state). */
   checkpointEvery: number;
+  /** Steps between quick evaluations of the adapter on the demo suite (the last step is always one); 0 = off. */
+  evalEvery: number;
+  /** Items per task of a quick evaluation (the first ones). */
+  evalItems: number;
 }
 
 export interface TrainRequest extends TrainSettings {
@@ -44,7 +53,12 @@ export interface TrainRequest extends TrainSettings {
   resume?: TrainCheckpoint;
 }
 
-export type TrainJobProgress = Progress & { run: TrainRun; report?: TrainStepReport; checkpoint?: TrainCheckpoint };
+export type TrainJobProgress = Progress & {
+  run: TrainRun;
+  report?: TrainStepReport;
+  checkpoint?: TrainCheckpoint;
+  quickEval?: QuickEvalPoint;
+};
 
 export interface TrainedAdapter {
   run: TrainRun;
@@ -111,11 +125,28 @@ export async function trainJob(gpu: Gpu, ready: PrunableModel, request: TrainReq
   const progress = (done: number, extra: Partial<TrainJobProgress> = {}) =>
     job.progress({ phase: `training ${run.toUpperCase()}`, done, total: request.steps, unit: "items", run, ...extra });
   progress(request.resume?.step ?? 0);
+  // The demo world's suite at its default few-shot, as the Evaluate step scores it.
+  const suite = buildBenchmarkSuite(buildWorld(demoWorldSeed));
+  const evaluate = quickEvaluation(
+    gpu,
+    prunedWeights(ready),
+    request.lora,
+    ready.tokenizer,
+    suite,
+    { every: request.evalEvery, items: request.evalItems },
+    (quickEval) => progress(quickEval.step, { quickEval }),
+    {
+      signal: job.signal,
+      onProgress: (p) =>
+        job.progress({ phase: `quick evaluation of ${run.toUpperCase()}: ${p.task}`, done: p.done, total: p.total, unit: "items", run }),
+    },
+  );
   const result = await trainModel(gpu, ready.model, dataset, config, {
     resume: request.resume,
     signal: job.signal,
     onStep: (report) => progress(report.step, { report }),
     onCheckpoint: (checkpoint) => progress(checkpoint.step, { checkpoint }),
+    evaluate,
   });
   if (result.lora) releaseLlamaLora(gpu, result.lora);
   // A cancelled run's last state is what a resume continues from.

@@ -125,6 +125,18 @@ describe("prunelab train", () => {
     expect(lossColumn(resumed)).toEqual(lossColumn(whole));
   }, 120_000);
 
+  it("prints a quick evaluation every K steps and at the last, and writes them to eval.csv", async () => {
+    const out = join(dir, "quick-eval");
+    const run = await cli([...trainArgs(out).slice(0, 7), "--steps", "3", "--batch-size", "2", "--eval-every", "2", "--eval-items", "1"]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n").filter((l) => l.startsWith("quick evaluation"));
+    expect(lines.map((l) => l.match(/at step (\d+)/)?.[1])).toEqual(["2", "3"]);
+    expect(lines[0]).toMatch(/^quick evaluation at step 2: average \d+\.\d % \(town-facts \d+\.\d %, .*word-problems \d+\.\d %\)$/);
+    const csv = readFileSync(join(out, "eval.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toMatch(/^run,step,average,town-facts,.*,word-problems$/);
+    expect(csv.slice(1).map((l) => l.split(",").slice(0, 2).join(","))).toEqual(["train,2", "train,3"]);
+  }, 120_000);
+
   it.each([
     [["train", "--model", "m", "--data", "d.jsonl"], /--out is required/],
     [
@@ -136,6 +148,7 @@ describe("prunelab train", () => {
       /--modules must be a comma-separated subset of q,k,v,o,gate,up,down, got 'q,x'/,
     ],
     [["train", "--model", "m", "--data", "d.jsonl", "--out", "o", "--rank", "0"], /--rank must be an integer ≥ 1/],
+    [["train", "--model", "m", "--data", "d.jsonl", "--out", "o", "--eval-items", "0"], /--eval-items must be an integer ≥ 1/],
     [["train", "--model", "m", "--data", "d.jsonl", "--out", "o", "--resume", "yes"], /Unexpected argument 'yes'/],
     [["paper", "--seeds", "3", "--blocks", "1,2"], /--out is required/],
     [["paper", "--seeds", "0", "--blocks", "1", "--out", "o"], /--seeds must be an integer ≥ 1, got '0'/],

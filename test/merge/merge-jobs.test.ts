@@ -2,11 +2,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { nodeGpu } from "../../src/gpu/node-gpu";
+import { mergeWeights } from "../../src/merge/slerp";
 import type { ModelWeights } from "../../src/model/host-tensor";
 import { readLlama2cCheckpoint } from "../../src/model/llama2c";
 import { randomLlama } from "../../src/model/random-llama";
 import { readSafetensors } from "../../src/model/safetensors";
+import { dropBlocksFromWeights } from "../../src/prune/drop-blocks";
 import { hfFolderFiles } from "../../src/prune/hf-folder-export";
+import { foldLora } from "../../src/train/fold-lora";
+import { loraDefaults } from "../../src/train/llama-lora";
 import { createEngine } from "../../src/worker/engine";
 import type { ExportedFile, PickedFile } from "../../src/worker/protocol";
 import type { Job } from "../../src/worker/rpc";
@@ -61,6 +65,38 @@ describe.skipIf(!hasStories260k)("the engine's merge jobs on stories260K", () =>
     const exported = readSafetensors(modelFile(await engine.exportMerge({ t: 1, method: "slerp" }, job())), "merged");
     const name = "model.layers.2.mlp.down_proj.weight";
     expect(exported.tensors.get(name)?.data).toEqual(other.tensors.get(name)?.data);
+  });
+
+  it("merges the study's SFT and SDD adapters, each folded into the pruned model: t = 0 and 1 score as a and b", async () => {
+    const engine = createEngine(() => nodeGpu());
+    await engine.loadModel({ kind: "files", files: [picked("stories260K.bin"), picked("tok512.bin")] }, job());
+    await engine.prune({ start: 3, count: 1 }, job());
+    const settings = { lora: loraDefaults, lr: 0.05, steps: 2, batchSize: 2, seed: 3, maxLength: 32, checkpointEvery: 0 };
+    const quiet = { ...settings, evalEvery: 0, evalItems: 1 };
+    const records = [
+      { instruction: "Tell a story.", input: "", output: "Once upon a time there was a cat." },
+      { instruction: "Name a colour.", input: "", output: "The sky was blue." },
+    ];
+    const sft = await engine.train({ ...quiet, run: "sft", records }, job());
+    const sdd = await engine.train(
+      { ...quiet, seed: 4, run: "sdd", records: records.map((r) => ({ ...r, output: `${r.output} The end.` })) },
+      job(),
+    );
+    const adapters = { a: { ...sft, label: "pruned + SFT" }, b: { ...sdd, label: "pruned + SDD" } };
+
+    const atA = await engine.merge({ adapters, t: 0, method: "slerp", items: 2 }, job());
+    expect(atA).toMatchObject({ first: "pruned + SFT", second: "pruned + SDD", items: 2 });
+    expect(atA.merged).toEqual(atA.a);
+    const atB = await engine.merge({ adapters, t: 1, method: "slerp", items: 2 }, job());
+    expect(atB.merged).toEqual(atB.b);
+
+    const exported = readSafetensors(modelFile(await engine.exportMerge({ t: 0.4, method: "slerp" }, job())), "merged");
+    const base = dropBlocksFromWeights(stories(), 3, 1);
+    const merge = mergeWeights(foldLora(base, sft.tensors, sft.config), foldLora(base, sdd.tensors, sdd.config), 0.4);
+    const expected = readSafetensors(hfFolderFiles(merge, {}).get("model.safetensors") ?? new Uint8Array(), "expected");
+    for (const name of ["model.layers.1.self_attn.q_proj.weight", "model.layers.3.self_attn.v_proj.weight", "lm_head.weight"]) {
+      expectClose(exported.tensors.get(name)?.data ?? [], expected.tensors.get(name)?.data ?? [], 1e-6, 1e-7, name);
+    }
   });
 
   it("refuses a second model of another architecture, naming the difference", async () => {

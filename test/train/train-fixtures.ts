@@ -1,7 +1,12 @@
-/** A tiny GQA Llama with odd sizes, a right-padded batch, and the float64 CPU loss the training tests check against. */
+/**
+ * A tiny GQA Llama with odd sizes, a right-padded batch, the float64 CPU loss the training tests
+ * check against, and a bit-for-bit comparison of two runs' trained tensors.
+ */
+import { expect } from "vitest";
 import { type LlamaCpu, llamaForwardCpu } from "../../src/model/llama-cpu";
 import type { RandomLlamaShape } from "../../src/model/random-llama";
 import type { TrainBatch } from "../../src/train/llama-train-forward";
+import type { TrainCheckpoint } from "../../src/train/train-loop";
 
 /** head_dim 8, 3 query heads sharing 1 kv head, sizes that are multiples of no tile. */
 export const gradientCheckShape: RandomLlamaShape = {
@@ -88,4 +93,15 @@ export function cpuTrainLoss(model: LlamaCpu, batch: TrainBatch): number {
     });
   });
   return sum / count;
+}
+
+/** The two checkpoints hold the same tensors, bit for bit. */
+export function expectSameParameters(a: TrainCheckpoint, b: TrainCheckpoint): void {
+  expect(Object.keys(b.parameters)).toEqual(Object.keys(a.parameters));
+  for (const [name, t] of Object.entries(a.parameters)) {
+    const other = b.parameters[name].data as Float32Array;
+    const bitsA = new Uint32Array((t.data as Float32Array).slice().buffer);
+    const bitsB = new Uint32Array(other.slice().buffer);
+    expect(bitsB, `${name} differs`).toEqual(bitsA);
+  }
 }

@@ -5,21 +5,12 @@ import { releaseLlamaLora } from "../../src/train/llama-lora";
 import { type TrainCheckpoint, type TrainConfig, type TrainResult, trainModel } from "../../src/train/train-loop";
 import { testGpu } from "../gpu-harness";
 import { countingDataset, toyLoraConfig, toyShape } from "./toy-task";
+import { expectSameParameters } from "./train-fixtures";
 
 const dataset = countingDataset(24);
 const weights = randomLlama(toyShape, 3);
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-function expectSameParameters(a: TrainCheckpoint, b: TrainCheckpoint): void {
-  expect(Object.keys(b.parameters)).toEqual(Object.keys(a.parameters));
-  for (const [name, t] of Object.entries(a.parameters)) {
-    const other = b.parameters[name].data as Float32Array;
-    const bitsA = new Uint32Array((t.data as Float32Array).slice().buffer);
-    const bitsB = new Uint32Array(other.slice().buffer);
-    expect(bitsB, `${name} differs`).toEqual(bitsA);
-  }
-}
 
 async function run(config: TrainConfig, options: Parameters<typeof trainModel>[4] = {}): Promise<TrainResult> {
   const gpu = await testGpu();

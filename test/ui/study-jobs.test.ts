@@ -75,15 +75,32 @@ describe("study jobs", () => {
       const resumed = await engine.distill({ ...request, done: seen[1].batch }, job());
       expect(resumed.examples).toEqual(distilled.examples);
 
-      const settings = { lora: loraDefaults, lr: 1e-3, steps: 2, batchSize: 2, seed: 3, maxLength: 64, checkpointEvery: 1 };
+      const settings = {
+        lora: loraDefaults,
+        lr: 1e-3,
+        steps: 2,
+        batchSize: 2,
+        seed: 3,
+        maxLength: 64,
+        checkpointEvery: 1,
+        evalEvery: 0,
+        evalItems: 1,
+      };
       const original = distilled.examples.map(({ instruction, input, reference }) => ({ instruction, input, output: reference }));
       const steps: TrainJobProgress[] = [];
-      const sft = await engine.train({ ...settings, run: "sft", records: original }, job(steps));
+      // SFT with a quick evaluation after each step; the resumed run below, without one, must end the same.
+      const sft = await engine.train({ ...settings, evalEvery: 1, run: "sft", records: original }, job(steps));
       const sdd = await engine.train({ ...settings, run: "sdd", records: distilled.examples }, job());
       expect(sft.history.map((h) => h.step)).toEqual([1, 2]);
       expect(sft.history.every((h) => Number.isFinite(h.loss))).toBe(true);
       expect(steps.filter((p) => p.report).map((p) => p.report?.step)).toEqual([1, 2]);
       expect(steps.find((p) => p.checkpoint)?.checkpoint?.step).toBe(1);
+      const points = steps.flatMap((p) => (p.quickEval ? [p.quickEval] : []));
+      expect(points.map((p) => p.step)).toEqual([1, 2]);
+      for (const p of points) {
+        expect(p.tasks.map((t) => t.name)).toHaveLength(6);
+        expect(p.average).toBeCloseTo(p.tasks.reduce((s, t) => s + t.score, 0) / 6, 12);
+      }
       expect(sft.layers).toBe(4);
       // Resuming from the step-1 checkpoint ends where the uninterrupted run did.
       const checkpoint = steps.find((p) => p.checkpoint)?.checkpoint;
