@@ -21,7 +21,7 @@ const pollSleepMs = 0.5;
 /**
  * Dawn's Node binding polls for finished GPU work on every turn of the event loop while something is
  * pending, so awaiting a map keeps one core busy. On a CPU Vulkan driver that core is one the driver's
- * own threads need (decode ran about 25 % faster on 2 cores without the spin), so the wait sleeps
+ * own threads need (without the spin, a decode step took about a quarter less time on 2 cores), so the wait sleeps
  * briefly between polls; on a real GPU it adds at most that sleep to each read.
  */
 async function sleepBetweenPolls<T>(pending: Promise<T>): Promise<T> {
