@@ -133,6 +133,8 @@ describe.skipIf(!hasStories260k)("study", () => {
         "datasets/self-distilled.jsonl",
         "adapters/sft/adapter_model.safetensors",
         "adapters/sdd/adapter_config.json",
+        "loss_curves.csv",
+        "eval_curves.csv",
         "results.json",
       ]),
     );

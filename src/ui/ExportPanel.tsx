@@ -59,6 +59,7 @@ export function ExportPanel() {
         const adapter = runs[r]?.adapter;
         return adapter && !adapter.cancelled ? [adapter] : [];
       }),
+      evalCurves: trainRuns.map((run) => ({ run, points: runs[run]?.evalCurve ?? [] })),
       evaluation,
     });
   const everything = async (): Promise<ExportedFile[] | undefined> => {

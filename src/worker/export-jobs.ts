@@ -1,11 +1,13 @@
 /**
  * Everything a study produced, as the files of one folder that the Python ecosystem reads: datasets
  * as Alpaca JSONL, adapters in PEFT's format, PruneMe's layer_distances.csv, mergekit YAML for the
- * slice and for the SLERP merge of the two fine-tunes, the results JSON and the run manifest. The
+ * slice and for the SLERP merge of the two fine-tunes (at the experiment's t), the loss and quick-evaluation
+ * curves as CSV, the results JSON and the run manifest. The
  * pruned model's Hugging Face folder comes from the engine (`exportModel`) and is added under
  * `pruned-model/` by the caller.
  */
 import { type AlpacaRecord, toAlpacaJsonl } from "../distill/alpaca-jsonl";
+import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import type { Manifest } from "../experiment/manifest";
 import { manifestToJson } from "../experiment/manifest";
 import { mergekitSlerpYaml } from "../export/mergekit-slerp";
@@ -25,6 +27,8 @@ export interface StudyOutputs {
   analysis?: LayerAnalysis;
   datasets: { name: string; records: AlpacaRecord[] }[];
   adapters: TrainedAdapter[];
+  /** Each run's quick-evaluation points while it trained. */
+  evalCurves?: { run: string; points: QuickEvalPoint[] }[];
   evaluation?: EvaluatedModel[];
 }
 
@@ -53,16 +57,26 @@ export function studyFiles(study: StudyOutputs): ExportedFile[] {
   if (runs.has("sft") && runs.has("sdd")) {
     const layers = model.layers - (pruned?.count ?? 0);
     files.push(
-      text("mergekit/slerp.yaml", mergekitSlerpYaml({ modelA: `${prunedName}-sft`, modelB: `${prunedName}-sdd`, layers, t: 0.5 })),
+      text(
+        "mergekit/slerp.yaml",
+        mergekitSlerpYaml({ modelA: `${prunedName}-sft`, modelB: `${prunedName}-sdd`, layers, t: study.manifest.experiment.merge.t }),
+      ),
     );
   }
   const results = {
     model: model.name,
     pruned: pruned ?? null,
-    training: study.adapters.map((a) => ({ run: a.run, lora: a.config, history: a.history, cancelled: a.cancelled })),
+    training: study.adapters.map((a) => ({
+      run: a.run,
+      lora: a.config,
+      history: a.history,
+      evalCurve: study.evalCurves?.find((c) => c.run === a.run)?.points ?? [],
+      cancelled: a.cancelled,
+    })),
     evaluation: study.evaluation ?? [],
   };
   if (study.adapters.length > 0) files.push(text("loss_curves.csv", lossCurvesCsv(study.adapters)));
+  if (study.evalCurves?.some((c) => c.points.length > 0)) files.push(text("eval_curves.csv", evalCurvesCsv(study.evalCurves)));
   files.push(text("results.json", `${JSON.stringify(results, null, 2)}\n`));
   return files;
 }

@@ -123,12 +123,19 @@ describe("study jobs", () => {
       expect(rows.map((r) => r.label)).toEqual(["original", "pruned", "pruned + SFT", "pruned + SDD"]);
       for (const r of rows) expect(r.result.tasks.every((t) => t.n === 2)).toBe(true);
 
+      const experiment = defaultExperiment();
+      experiment.merge.t = 0.3;
+      const point = { step: 2, average: 0.5, tasks: rows[2].result.tasks.map((t) => ({ name: t.name, score: t.score })) };
       const files = studyFiles({
-        manifest: createManifest(defaultExperiment(), "test"),
+        manifest: createManifest(experiment, "test"),
         model: { name: "stories260K", layers: 5 },
         pruned: { start: 3, count: 1 },
         datasets: [{ name: "sdd", records: distilled.examples }],
         adapters: [sft, sdd],
+        evalCurves: [
+          { run: "sft", points: [point] },
+          { run: "sdd", points: [] },
+        ],
         evaluation: rows,
       });
       const byName = new Map(files.map((f) => [f.name, f.bytes]));
@@ -138,6 +145,7 @@ describe("study jobs", () => {
         "adapters/sft/adapter_config.json",
         "adapters/sft/adapter_model.safetensors",
         "datasets/sdd.jsonl",
+        "eval_curves.csv",
         "loss_curves.csv",
         "manifest.json",
         "mergekit/slerp.yaml",
@@ -152,7 +160,13 @@ describe("study jobs", () => {
       const curves = new TextDecoder().decode(byName.get("loss_curves.csv")).trim().split("\n");
       expect(curves).toHaveLength(5);
       expect(curves[1]).toMatch(new RegExp(`^sft,1,${sft.history[0].loss},`));
-      expect(new TextDecoder().decode(byName.get("mergekit/slerp.yaml")).match(/layer_range: \[0, 4\]/g)).toHaveLength(2);
+      const slerp = new TextDecoder().decode(byName.get("mergekit/slerp.yaml"));
+      expect(slerp.match(/layer_range: \[0, 4\]/g)).toHaveLength(2);
+      expect(slerp).toMatch(/^ {2}t: 0\.3$/m);
+      const evalCurves = new TextDecoder().decode(byName.get("eval_curves.csv")).trim().split("\n");
+      expect(evalCurves).toEqual([expect.stringMatching(/^run,step,average,/), expect.stringMatching(/^sft,2,50\.00,/)]);
+      const results = JSON.parse(new TextDecoder().decode(byName.get("results.json")));
+      expect(results.training.map((r: { evalCurve: unknown[] }) => r.evalCurve.length)).toEqual([1, 0]);
     },
     // SwiftShader runs this in minutes (lavapipe in about 25 s).
     400_000,
