@@ -123,20 +123,6 @@ export function createKvCache(gpu: Gpu, shape: KvCacheShape): KvCache {
   };
 }
 
-/** Copies k and v [B, Tnew, Hkv, D] into the cache at token positions [pastLength, pastLength + Tnew). */
-export function writeKvCache(gpu: Gpu, cache: KvCache, k: Tensor, v: Tensor, pastLength: number): void {
-  checkKvWrite("writeKvCache", cache, k, v, pastLength);
-  const { batch, maxTokens, kvHeads, headDim } = cache;
-  const newTokens = k.shape[1];
-  const rowBytes = kvHeads * headDim * 4;
-  for (let b = 0; b < batch; b++) {
-    const src = b * newTokens * rowBytes;
-    const dst = (b * maxTokens + pastLength) * rowBytes;
-    gpu.copy(k, cache.k, newTokens * rowBytes, src, dst);
-    gpu.copy(v, cache.v, newTokens * rowBytes, src, dst);
-  }
-}
-
 /** k and v [B, Tnew, Hkv, D] f32 fit the cache at token positions [pastLength, pastLength + Tnew). */
 export function checkKvWrite(op: string, cache: KvCache, k: Tensor, v: Tensor, pastLength: number): void {
   const { batch, maxTokens, kvHeads, headDim } = cache;

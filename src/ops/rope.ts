@@ -80,7 +80,7 @@ function rotate(gpu: Gpu, op: string, x: Tensor, positions: Tensor, invFreq: Ten
 /**
  * One KV-cache step's q, k, v [B, T, heads, headDim] (positions u32 [B, T]) → q rotated (returned);
  * k rotated and v as it is are written into the cache at token positions [pastLength, pastLength + T).
- * Equals `rope` of q and k then `writeKvCache`, in one launch.
+ * Equals `rope` of q and k, then k and v copied into the cache rows, in one launch.
  */
 export function ropeIntoCache(
   gpu: Gpu,

@@ -23,9 +23,6 @@ import type { RpcError } from "../worker/rpc";
 import type { TrainRun, TrainSettings } from "../worker/train-jobs";
 import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
 
-// Where the Train and Export steps have always found them; the mapping itself is the experiment plan's.
-export { effectiveTrainSettings, studyDatasets, trainRuns };
-
 export interface StudyState {
   /** What the experiment names but cannot hold: an uploaded fine-tuning JSONL, edited SDFT templates. */
   distillInputs: Pick<PlanInputs, "finetune" | "template">;

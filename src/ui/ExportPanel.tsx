@@ -7,9 +7,10 @@
  */
 import { useEffect, useState } from "react";
 import { version } from "../../package.json";
+import { studyDatasets, trainRuns } from "../experiment/experiment-plan";
 import { createManifest } from "../experiment/manifest";
 import { exportModel, usePruneStep } from "../store/prune-store";
-import { restoreStudy, studyDatasets, trainRuns, useStudy } from "../store/study-store";
+import { restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
 import { studyFiles } from "../worker/export-jobs";
 import type { ExportedFile } from "../worker/protocol";

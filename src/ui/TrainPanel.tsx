@@ -8,8 +8,9 @@
 import { useEffect, useRef } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { evalCurvesCsv } from "../eval/eval-curve";
+import { effectiveTrainSettings, trainRuns } from "../experiment/experiment-plan";
 import { usePruneStep } from "../store/prune-store";
-import { effectiveTrainSettings, restoreStudy, trainBoth, trainRuns, updateStudy, useStudy } from "../store/study-store";
+import { restoreStudy, trainBoth, updateStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
 import { lossCurvesCsv } from "../worker/export-jobs";
 import { ChartDownloads } from "./ChartDownloads";

@@ -6,8 +6,8 @@ import {
   attentionBackwardCpu,
   attentionCpu,
   attentionDecode,
+  checkKvWrite,
   createKvCache,
-  writeKvCache,
 } from "../../src/ops/attention";
 import { testGpu } from "../gpu-harness";
 import { dot, expectClose, finiteDifferences, randn } from "../numerics";
@@ -156,7 +156,12 @@ describe("attention", () => {
       const k = gpu.upload(slice(x.k, kvHeads, past, n), [batch, n, kvHeads, headDim]);
       const v = gpu.upload(slice(x.v, kvHeads, past, n), [batch, n, kvHeads, headDim]);
       const q = gpu.upload(slice(x.q, heads, past, n), [batch, n, heads, headDim]);
-      writeKvCache(gpu, cache, k, v, past);
+      // The model writes the cache through ropeIntoCache; here k and v go in unrotated, row by row.
+      const rowBytes = kvHeads * headDim * 4;
+      for (let b = 0; b < batch; b++) {
+        gpu.copy(k, cache.k, n * rowBytes, b * n * rowBytes, (b * maxTokens + past) * rowBytes);
+        gpu.copy(v, cache.v, n * rowBytes, b * n * rowBytes, (b * maxTokens + past) * rowBytes);
+      }
       const out = await gpu.read(attentionDecode(gpu, q, cache, { pastLength: past, keyMask: cacheMaskT }));
       for (let b = 0; b < batch; b++)
         decoded.set(out.subarray(b * n * heads * headDim, (b + 1) * n * heads * headDim), (b * tokens + past) * heads * headDim);
@@ -180,8 +185,8 @@ describe("attention", () => {
     expect(() => attention(gpu, odd, odd, odd)).toThrow(/attention: head dimension 6 must be a multiple of 4/);
     expect(() => attention(gpu, q, q, q, { keyMask: mask })).toThrow(/attention: keyMask has shape \[2, 4\], expected \[2, 3\]/);
     const cache = createKvCache(gpu, { batch: 2, maxTokens: 4, kvHeads: 5, headDim: 8 });
-    expect(() => writeKvCache(gpu, cache, q, q, 2)).toThrow(/writeKvCache: 3 new tokens at position 2 overflow the cache of 4 tokens/);
-    expect(() => writeKvCache(gpu, cache, k, k, 0)).toThrow(/writeKvCache: k has shape \[2, 3, 2, 8\], expected \[2, -1, 5, 8\]/);
+    expect(() => checkKvWrite("writeKv", cache, q, q, 2)).toThrow(/writeKv: 3 new tokens at position 2 overflow the cache of 4 tokens/);
+    expect(() => checkKvWrite("writeKv", cache, k, k, 0)).toThrow(/writeKv: k has shape \[2, 3, 2, 8\], expected \[2, -1, 5, 8\]/);
     expect(() => attentionDecode(gpu, q, cache, { pastLength: 2 })).toThrow(/attentionDecode: 3 query tokens at position 2/);
     gpu.release(q, k, odd, mask, cache.k, cache.v);
   });
