@@ -12,12 +12,12 @@
 //
 // In forward, every thread owns one query row and walks its keys in order with an online softmax
 // (FlashAttention without shared-memory tiles, which CPU Vulkan drivers run slower than plain cached
-// loads; decode instead splits one row's keys over a workgroup). Backward recomputes the probabilities
+// loads; decode instead splits one row's keys over a workgroup and reads each key once per GQA group). Backward recomputes the probabilities
 // from lse, FlashAttention-2 style, and gathers each gradient in the thread that owns it — dq per query
 // row, dk/dv per key row summed over its query heads in a fixed order — so nothing needs atomics.
 // Workgroups: forward, backward_delta, backward_dq: 64 threads along query rows × heads × batch;
 //   backward_dkv: 64 threads along key rows × kv_heads × batch; decode: one workgroup of 64 threads
-//   per query row × heads × batch (see decode).
+//   per query row × group of heads × batch (see decode).
 
 struct Params {
   q_tokens: u32,
@@ -28,6 +28,8 @@ struct Params {
   head_dim: u32,
   masked: u32,
   scale: f32,
+  // decode: query heads per workgroup, a divisor of heads / kv_heads, at most 4.
+  group_heads: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -117,38 +119,45 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t
   lse[(wid.z * p.heads + wid.y) * p.q_tokens + i] = attend_row(wid.z, i, wid.y);
 }
 
-var<workgroup> q_shared: array<vec4f, MAX_D4>;
-var<workgroup> chunk_max: array<f32, WG>;
-var<workgroup> chunk_weights: array<f32, WG>;
+var<workgroup> chunk_max: array<vec4f, WG>;
+var<workgroup> chunk_weights: array<vec4f, WG>;
 
-// One workgroup per query row: a decoded token is a single row per head, so one thread per row would
-// leave all but a few lanes idle. The threads score 64 keys at a time, reduce the chunk's maximum in
-// a fixed tree, and threads c < head_dim/4 accumulate out[c] over the chunk in key order.
+// One workgroup per query row and group of p.group_heads (≤ 4) query heads that share a kv head: a
+// decoded token is a single row per head, so one thread per row would leave all but a few lanes idle,
+// and reading each key and value once for the whole group instead of once per head (GQA) is most of
+// the work. The threads score 64 keys at a time for the 4 heads at once (heads past the group repeat
+// its last one and are never written), reduce the chunk's maxima in a fixed tree, and threads
+// c < head_dim/4 accumulate out[c] of every head over the chunk in key order.
 @compute @workgroup_size(WG)
 fn decode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let i = wid.x;
-  let h = wid.y;
   let b = wid.z;
+  let gh = p.group_heads;
+  let h0 = wid.y * gh;
+  let g = h0 / (p.heads / p.kv_heads);
   let d4 = p.head_dim / 4u;
-  let g = h / (p.heads / p.kv_heads);
-  let qi = q_row(b, i, h);
-  if (tid < d4) {
-    q_shared[tid] = q[qi + tid] * p.scale;
-  }
-  workgroupBarrier();
+  let q0 = q_row(b, i, h0);
+  let q1 = q_row(b, i, h0 + min(1u, gh - 1u));
+  let q2 = q_row(b, i, h0 + min(2u, gh - 1u));
+  let q3 = q_row(b, i, h0 + min(3u, gh - 1u));
   let keys = p.past + i + 1u;
-  var m = NO_MAX;
-  var l = 0.0;
-  var acc = vec4f(0.0);
+  var m = vec4f(NO_MAX);
+  var l = vec4f(0.0);
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
   for (var j0 = 0u; j0 < keys; j0 += WG) {
     let j = j0 + tid;
-    var s = NO_MAX;
+    var s = vec4f(NO_MAX);
     if (j < keys && visible(b, j)) {
       let kj = kv_row(b, j, g);
-      s = 0.0;
+      var dots = vec4f(0.0);
       for (var c = 0u; c < d4; c++) {
-        s += dot(q_shared[c], k[kj + c]);
+        let kc = k[kj + c];
+        dots += vec4f(dot(q[q0 + c], kc), dot(q[q1 + c], kc), dot(q[q2 + c], kc), dot(q[q3 + c], kc));
       }
+      s = dots * p.scale;
     }
     chunk_max[tid] = s;
     workgroupBarrier();
@@ -159,23 +168,39 @@ fn decode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) ti
       workgroupBarrier();
     }
     let m_new = max(m, chunk_max[0]);
-    chunk_weights[tid] = select(0.0, exp(s - m_new), s > NO_MAX);
+    chunk_weights[tid] = select(vec4f(0.0), exp(s - m_new), s > vec4f(NO_MAX));
     workgroupBarrier();
     if (tid < d4) {
       let rescale = exp(m - m_new);
       l *= rescale;
-      acc *= rescale;
+      acc0 *= rescale.x;
+      acc1 *= rescale.y;
+      acc2 *= rescale.z;
+      acc3 *= rescale.w;
       for (var jj = 0u; jj < min(WG, keys - j0); jj++) {
         let e = chunk_weights[jj];
+        let vj = v[kv_row(b, j0 + jj, g) + tid];
         l += e;
-        acc += e * v[kv_row(b, j0 + jj, g) + tid];
+        acc0 += e.x * vj;
+        acc1 += e.y * vj;
+        acc2 += e.z * vj;
+        acc3 += e.w * vj;
       }
     }
     m = m_new;
     workgroupBarrier();
   }
   if (tid < d4) {
-    out[qi + tid] = select(vec4f(0.0), acc / l, l > 0.0);
+    out[q0 + tid] = select(vec4f(0.0), acc0 / l.x, l.x > 0.0);
+    if (gh > 1u) {
+      out[q1 + tid] = select(vec4f(0.0), acc1 / l.y, l.y > 0.0);
+    }
+    if (gh > 2u) {
+      out[q2 + tid] = select(vec4f(0.0), acc2 / l.z, l.z > 0.0);
+    }
+    if (gh > 3u) {
+      out[q3 + tid] = select(vec4f(0.0), acc3 / l.w, l.w > 0.0);
+    }
   }
 }
 

@@ -70,22 +70,24 @@ fn row_start(col4: u32) -> u32 {
   return col4 * 4u * p.k8;
 }
 
+// The batch index comes from workgroup_id, not global_invocation_id: llvmpipe proves only the former
+// uniform, and a uniform address is one load broadcast to all lanes instead of a load per lane.
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let col4 = gid.x;
   let n4 = p.n0 / 4u;
   if (col4 >= n4) {
     return;
   }
   let k8 = p.k8;
-  let a0 = gid.z * p.a_batch4;
-  let b0 = gid.z * p.b_batch8 + row_start(col4);
+  let a0 = wid.z * p.a_batch4;
+  let b0 = wid.z * p.b_batch8 + row_start(col4);
   var acc: Acc;
   for (var kk = 0u; kk < k8; kk++) {
     step(&acc, a0, kk, b[b0 + kk], b[b0 + k8 + kk], b[b0 + 2u * k8 + kk], b[b0 + 3u * k8 + kk]);
   }
   for (var r = 0u; r < ROWS; r++) {
-    let ci = (gid.z * p.m + r) * n4 + col4;
+    let ci = (wid.z * p.m + r) * n4 + col4;
     var out = p.alpha * acc[r];
     if (p.accumulate != 0u) {
       out += c[ci];

@@ -160,7 +160,7 @@ export function attentionDecode(gpu: Gpu, q: Tensor, cache: KvCache, options: { 
     entryPoint: "decode",
     uniforms: params("attentionDecode", dims, pastLength, options.keyMask),
     bindings: { q, k: cache.k, v: cache.v, mask: maskBinding(gpu, options.keyMask), out },
-    workgroups: [qTokens, heads, batch],
+    workgroups: [qTokens, heads / decodeGroupHeads(heads, kvHeads), batch],
   });
   return out;
 }
@@ -209,8 +209,15 @@ function params(op: string, dims: Dims, past: number, keyMask: Tensor | undefine
       head_dim: dims.headDim,
       masked: keyMask ? 1 : 0,
       scale: 1 / Math.sqrt(dims.headDim),
+      group_heads: decodeGroupHeads(dims.heads, dims.kvHeads),
     },
   };
+}
+
+/** The query heads one decode workgroup takes: the largest divisor of the GQA group size up to 4 (attention.wgsl). */
+function decodeGroupHeads(heads: number, kvHeads: number): number {
+  const group = heads / kvHeads;
+  return [4, 3, 2].find((d) => group % d === 0) ?? 1;
 }
 
 function queryGrid(dims: Dims): [number, number, number] {

@@ -132,6 +132,11 @@ describe("attention", () => {
   it.each([
     [{ batch: 2, tokens: 11, heads: 9, kvHeads: 3, headDim: 8, padding: [4, 0] }, [4, 3, 1, 1, 2]],
     [{ batch: 1, tokens: 9, heads: 4, kvHeads: 2, headDim: 64 }, [1, 1, 5, 1, 1]],
+    // Decode workgroups take 4 (of 8), 3 (of 6) and 1 (of 5, and without GQA) query heads of a kv head.
+    [{ batch: 2, tokens: 7, heads: 8, kvHeads: 1, headDim: 12, padding: [0, 2] }, [3, 1, 2, 1]],
+    [{ batch: 1, tokens: 6, heads: 12, kvHeads: 2, headDim: 16 }, [2, 1, 3]],
+    [{ batch: 1, tokens: 5, heads: 5, kvHeads: 1, headDim: 4 }, [1, 4]],
+    [{ batch: 1, tokens: 5, heads: 3, kvHeads: 3, headDim: 8 }, [2, 2, 1]],
     // Past one 64-key chunk of the decode kernel, with a first chunk that is all padding.
     [{ batch: 2, tokens: 150, heads: 4, kvHeads: 2, headDim: 8, padding: [70, 0] }, [130, 1, 1, 18]],
   ] as [Case, number[]][])("decoding step by step through the KV cache equals full-sequence attention (%o, steps %j)", async (c, steps) => {
