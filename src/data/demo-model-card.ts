@@ -38,13 +38,18 @@ export function lossCurve(history: readonly TrainStepReport[], rows = 20): { ste
   return out;
 }
 
+/** More than two standard errors above the task's chance level (undefined where the task states none). */
+export function clearlyAboveChance(task: SuiteResult["tasks"][number]): boolean | undefined {
+  return task.chance === undefined ? undefined : task.score - 2 * task.stderr > task.chance;
+}
+
 export function demoModelCard(input: DemoModelCardInput): string {
   const { recipe, scores } = input;
   const { shape, train } = recipe;
   const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
   const skipped = input.history.filter((r) => r.skipped).length;
   const scoreRows = scores.tasks.map((t) => {
-    const above = t.chance === undefined ? "" : t.score - 2 * t.stderr > t.chance ? "yes" : "no";
+    const above = { true: "yes", false: "no", undefined: "" }[String(clearlyAboveChance(t))];
     return `| ${t.name} | ${t.metric} | ${percent(t.score)} ± ${percent(t.stderr)} | ${t.chance === undefined ? "–" : percent(t.chance)} | ${above} | ${t.n} |`;
   });
   const batch = `batch ${train.batchSize * train.gradientAccumulation} sequences`;
@@ -52,7 +57,7 @@ export function demoModelCard(input: DemoModelCardInput): string {
     input.stepsDone === train.steps
       ? `${train.steps} × ${batch}`
       : `${input.stepsDone} of ${train.steps} planned × ${batch}: stopped early, before the cosine schedule reached its floor`;
-  const below = scores.tasks.filter((t) => t.chance !== undefined && !(t.score - 2 * t.stderr > t.chance)).map((t) => t.name);
+  const below = scores.tasks.filter((t) => clearlyAboveChance(t) === false).map((t) => t.name);
   return `---
 license: mit
 library_name: prunelab

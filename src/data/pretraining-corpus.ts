@@ -180,13 +180,16 @@ function trainingRoutine(world: World, d: Draws): string {
   }
 }
 
-function encounter(world: World, d: Draws): string {
-  for (;;) {
+/** A sheet of two to four encounters: each carries a single answer token of signal, so one alone is too little to learn from. */
+function encounters(world: World, d: Draws): string {
+  const out: string[] = [];
+  for (const count = d.int(2, 4); out.length < count; ) {
     const [a, b] = d.sample(world.people, 2);
     if (a.trade === b.trade || isHeldOut("pair", pairKey(a, b))) continue;
     const twins = pairItems(a, b, d.pick(landmarks), d.pick(["tool", "goods", "workplace"] as const), d);
-    return `${answeredItem(d.pick(twins))}.`;
+    out.push(`${answeredItem(d.pick(twins))}.`);
   }
+  return out.join("\n\n");
 }
 
 function quizSheet(side: TrainingSide, d: Draws): string {
@@ -242,7 +245,7 @@ export function* pretrainingDocuments(
     nature: () => plain(natureText(d)),
     tales: () => plain(talesText(world, d)),
     routine: () => plain(trainingRoutine(world, d)),
-    encounter: () => plain(encounter(world, d)),
+    encounter: () => plain(encounters(world, d)),
     quiz: () => plain(quizSheet(side, d)),
     chat: () => chat(Array.from({ length: d.int(1, 3) }, () => drawGeneralInstruction(side, d))),
     "math-chat": () => chat([drawMathInstruction(side, d)]),

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBenchmarkSuite } from "../../src/data/benchmark-suite";
+import { clearlyAboveChance } from "../../src/data/demo-model-card";
 import { demoModelName } from "../../src/data/demo-model-files";
 import { demoModelRecipe } from "../../src/data/demo-model-recipe";
 import { buildWorld, demoWorldSeed } from "../../src/data/world";
@@ -59,6 +60,11 @@ describe("the committed demo model", () => {
         `| ${t.name} | ${t.metric} | ${(100 * t.score).toFixed(1)} % ± ${(100 * t.stderr).toFixed(1)} % | ${(100 * (t.chance ?? 0)).toFixed(1)} % |`,
       );
     }
+  });
+
+  it("scores every task of the suite clearly above its chance level (more than two standard errors)", async () => {
+    const { scores } = await readScores();
+    expect(scores.tasks.filter((t) => clearlyAboveChance(t) !== true).map((t) => t.name)).toEqual([]);
   });
 
   it("reproduces the quick-check scores stored beside the card", async () => {
