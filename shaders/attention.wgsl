@@ -12,9 +12,10 @@
 //
 // In forward, every thread owns one query row and walks its keys in order with an online softmax
 // (FlashAttention without shared-memory tiles, which CPU Vulkan drivers run slower than plain cached
-// loads; decode instead splits one row's keys over a workgroup and reads each key once per GQA group). Backward recomputes the probabilities
-// from lse, FlashAttention-2 style, and gathers each gradient in the thread that owns it — dq per query
-// row, dk/dv per key row summed over its query heads in a fixed order — so nothing needs atomics.
+// loads; decode instead splits one row's keys over a workgroup and reads each key once per GQA
+// group). Backward recomputes the probabilities from lse, FlashAttention-2 style, and gathers each
+// gradient in the thread that owns it — dq per query row, dk/dv per key row summed over its query
+// heads in a fixed order — so nothing needs atomics.
 // Workgroups: forward, backward_delta, backward_dq: 64 threads along query rows × heads × batch;
 //   backward_dkv: 64 threads along key rows × kv_heads × batch; decode: one workgroup of 64 threads
 //   per query row × group of heads × batch (see decode).

@@ -49,8 +49,9 @@ export function demoModelCard(input: DemoModelCardInput): string {
   const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
   const skipped = input.history.filter((r) => r.skipped).length;
   const scoreRows = scores.tasks.map((t) => {
-    const above = { true: "yes", false: "no", undefined: "" }[String(clearlyAboveChance(t))];
-    return `| ${t.name} | ${t.metric} | ${percent(t.score)} ± ${percent(t.stderr)} | ${t.chance === undefined ? "–" : percent(t.chance)} | ${above} | ${t.n} |`;
+    const above = clearlyAboveChance(t);
+    const aboveText = above === undefined ? "" : above ? "yes" : "no";
+    return `| ${t.name} | ${t.metric} | ${percent(t.score)} ± ${percent(t.stderr)} | ${t.chance === undefined ? "–" : percent(t.chance)} | ${aboveText} | ${t.n} |`;
   });
   const batch = `batch ${train.batchSize * train.gradientAccumulation} sequences`;
   const stepsRow =

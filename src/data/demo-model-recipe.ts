@@ -34,11 +34,12 @@ export interface DemoModelRecipe {
 /**
  * The committed model: 12 blocks so that pruning 1–4 of them is a real choice, and narrow enough
  * (hidden 64) that its 4.5 M training tokens fit in about two hours on a 2-core machine through
- * lavapipe, where a full-parameter step of this model ran at 650–1300 tokens/s (hidden 128: 180). The mix is what the first two models taught: 0.9 M tokens with about 35 biographies of each
+ * lavapipe, where a full-parameter step of this model ran at 650–1300 tokens/s (hidden 128: 180).
+ * The mix is what the first two models taught: 0.9 M tokens with about 35 biographies of each
  * person left the facts about the townsfolk at chance, and 3.1 M tokens with 167 of each lifted them
- * only to 33 %, with who-was-it still at chance on 2 % of the tokens. So biographies now take a
- * quarter of the tokens (about 200 of each person) and encounter sheets a sixth, paid for by the
- * tasks that model already solved (routines) and by the chats and rewrites, which the teacher needs
+ * only to 33 %, with who-was-it still at chance on under 3 % of the tokens. So biographies now take
+ * a quarter of the tokens (about 300 of each person) and encounter sheets a sixth, paid for by the
+ * task that model already solved (routines) and by the chats and rewrites, which the teacher needs
  * in form more than in number.
  */
 export const demoModelRecipe: DemoModelRecipe = {
