@@ -4,8 +4,8 @@
  */
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { normaliseExperiment } from "./experiment/experiment";
-import { experimentFromSearch } from "./experiment/experiment-url";
+import { normaliseExperiment } from "./engine/experiment";
+import { experimentFromSearch } from "./engine/experiment-url";
 import { RunStore } from "./persist/run-store";
 import { attachRunStore, connectEngine, setExperiment } from "./store/workbench-store";
 import { App } from "./ui/App";

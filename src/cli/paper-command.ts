@@ -11,10 +11,10 @@ import { demoCalibrationRecords } from "../data/demo-calibration";
 import { generalInstructionDataset, mathInstructionDataset } from "../data/finetune-datasets";
 import { instructionMessage } from "../data/pretraining-corpus";
 import { buildWorld, demoWorldSeed } from "../data/world";
+import { runStudy, type StudyData, type StudySettings, type StudyStore, studyDefaults } from "../engine/study";
+import { studyCurvesCsv, studyTable } from "../engine/study-report";
 import { loadModelFromPath } from "../model/load-model-path";
 import { encodeCalibration } from "../prune/calibration";
-import { runStudy, type StudyData, type StudySettings, type StudyStore, studyDefaults } from "../study/study";
-import { studyCurvesCsv, studyTable } from "../study/study-report";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 

@@ -8,8 +8,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { qualityRecovery } from "../eval/quality-recovery";
-import type { Experiment } from "../experiment/experiment";
+import { createEngine } from "../engine/engine";
+import type { Experiment } from "../engine/experiment";
 import {
   analyzeRequest,
   chooseBlock,
@@ -20,15 +20,15 @@ import {
   studyDatasets,
   studyEvalModels,
   trainRuns,
-} from "../experiment/experiment-plan";
-import { parseManifest } from "../experiment/manifest";
+} from "../engine/experiment-plan";
+import type { Job, Progress } from "../engine/job";
+import { parseManifest } from "../engine/manifest";
+import type { PickedFile } from "../engine/requests";
+import type { TrainedAdapter, TrainRun } from "../engine/train";
+import { qualityRecovery } from "../eval/quality-recovery";
 import { nodeGpu } from "../gpu/node-gpu";
 import { downloadModel } from "../model/hub";
 import { createNodeHubCache } from "../model/hub-cache-node";
-import { createEngine } from "../worker/engine";
-import type { PickedFile, Progress } from "../worker/protocol";
-import type { Job } from "../worker/rpc";
-import type { TrainedAdapter, TrainRun } from "../worker/train-jobs";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import type { CliIo } from "./run-cli";
 

@@ -1,13 +1,6 @@
 /** Hugging Face LlamaConfig (config.json) in validated camelCase form, and back. */
+import type { Llama3RopeScaling } from "../ops/rope";
 import { ConfigError } from "./errors";
-
-export interface Llama3RopeScaling {
-  type: "llama3";
-  factor: number;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-  originalMaxPositionEmbeddings: number;
-}
 
 export interface LlamaConfig {
   hiddenSize: number;

@@ -3,8 +3,16 @@ import shader from "../../shaders/rope.wgsl?raw";
 import type { Gpu } from "../gpu/context";
 import { grid } from "../gpu/grid";
 import { expectShape, type Tensor } from "../gpu/tensor";
-import type { Llama3RopeScaling } from "../model/config";
 import { checkKvWrite, type KvCache } from "./attention";
+
+/** Llama 3.1's frequency scaling (HF `rope_scaling` with rope_type "llama3"); the op owns it, the config parser fills it. */
+export interface Llama3RopeScaling {
+  type: "llama3";
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositionEmbeddings: number;
+}
 
 export interface RopeConfig {
   headDim: number;

@@ -4,7 +4,7 @@
  * left). Stored experiments are normalised on the way out, so runs saved by older versions still open.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
-import { type Experiment, normaliseExperiment } from "../experiment/experiment";
+import { type Experiment, normaliseExperiment } from "../engine/experiment";
 
 export interface RunRecord {
   id: string;

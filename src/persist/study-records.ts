@@ -6,11 +6,11 @@
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import type { DistilledExample } from "../distill/distill-dataset";
+import type { DistillRequest } from "../engine/distill";
+import type { EvaluatedModel } from "../engine/evaluate";
+import type { TrainedAdapter, TrainRun, TrainSettings } from "../engine/train";
 import type { QuickEvalPoint } from "../eval/eval-curve";
 import type { TrainCheckpoint, TrainStepReport } from "../train/train-loop";
-import type { DistillRequest } from "../worker/distill-jobs";
-import type { EvaluatedModel } from "../worker/eval-jobs";
-import type { TrainedAdapter, TrainRun, TrainSettings } from "../worker/train-jobs";
 
 export interface SavedDistillation {
   /** Without `done`: the request the examples belong to. */

@@ -5,8 +5,8 @@
  * Actions await the engine worker and never throw.
  */
 import { create } from "zustand";
-import { analyzeRequest, calibrationSetName } from "../experiment/experiment-plan";
-import type { AnalyzeResult, CalibrationInput, ExportedFile, PruneResult } from "../worker/protocol";
+import { analyzeRequest, calibrationSetName } from "../engine/experiment-plan";
+import type { AnalyzeResult, CalibrationInput, ExportedFile, PruneResult } from "../engine/requests";
 import type { RpcError } from "../worker/rpc";
 import { engineClient, engineMissing, type RunningJob, startJob, updateExperiment, useWorkbench, withProgress } from "./workbench-store";
 

@@ -7,6 +7,8 @@
  */
 import { create } from "zustand";
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
+import type { DistillRequest } from "../engine/distill";
+import type { EvalModel, EvaluatedModel } from "../engine/evaluate";
 import {
   distillRequest,
   effectiveTrainSettings,
@@ -14,13 +16,11 @@ import {
   type PlanInputs,
   studyDatasets,
   trainRuns,
-} from "../experiment/experiment-plan";
+} from "../engine/experiment-plan";
+import type { TrainRun, TrainSettings } from "../engine/train";
 import { type SavedDistillation, type SavedTrainRun, StudyRecords, trainKey } from "../persist/study-records";
 import { loraDefaults } from "../train/llama-lora";
-import type { DistillRequest } from "../worker/distill-jobs";
-import type { EvalModel, EvaluatedModel } from "../worker/eval-jobs";
 import type { RpcError } from "../worker/rpc";
-import type { TrainRun, TrainSettings } from "../worker/train-jobs";
 import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
 
 export interface StudyState {

@@ -4,12 +4,14 @@
  * that talk to the engine keep the main thread free: they await worker replies and never throw.
  */
 import { create } from "zustand";
-import { defaultExperiment, type Experiment } from "../experiment/experiment";
+import { defaultExperiment, type Experiment } from "../engine/experiment";
+import type { Progress } from "../engine/job";
+import type { ChatMessage, GenerateResult, ModelCard, ModelRequest } from "../engine/requests";
 import type { GpuInfo } from "../gpu/context";
 import type { RunRecord, RunStore } from "../persist/run-store";
-import type { PanelId } from "../ui/steps";
-import type { ChatMessage, EngineClient, GenerateResult, ModelCard, ModelRequest, Progress } from "../worker/protocol";
+import type { EngineClient } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
+import type { PanelId } from "./panels";
 
 export type GpuStatus =
   | { state: "starting" }

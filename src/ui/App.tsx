@@ -1,4 +1,5 @@
 /** The workbench: header (experiment actions, GPU badge), the pipeline's steps and tools as a sidebar, and the open panel. */
+import { type PanelId, steps, tools } from "../store/panels";
 import { dismissNotices, showPanel, useWorkbench } from "../store/workbench-store";
 import { AnalyzePanel } from "./AnalyzePanel";
 import { DistillPanel } from "./DistillPanel";
@@ -9,12 +10,10 @@ import { GpuBadge } from "./GpuBadge";
 import { MergePanel } from "./MergePanel";
 import { ModelPanel } from "./ModelPanel";
 import { NoWebGpuNotice } from "./NoWebGpuNotice";
-import { PendingStepPanel } from "./PendingStepPanel";
 import { PlaygroundPanel } from "./PlaygroundPanel";
 import { PrunePanel } from "./PrunePanel";
 import { RunsPanel } from "./RunsPanel";
 import { SpeculatePanel } from "./SpeculatePanel";
-import { type PanelId, steps, tools } from "./steps";
 import { TrainPanel } from "./TrainPanel";
 
 function NavButton({ id, label, index }: { id: PanelId; label: string; index?: number }) {
@@ -29,20 +28,24 @@ function NavButton({ id, label, index }: { id: PanelId; label: string; index?: n
   );
 }
 
+/** Every panel by id: a step or tool without a panel is a type error, not a blank page. */
+const panels: Record<PanelId, () => React.JSX.Element> = {
+  model: ModelPanel,
+  analyze: AnalyzePanel,
+  prune: PrunePanel,
+  distill: DistillPanel,
+  train: TrainPanel,
+  evaluate: EvaluatePanel,
+  merge: MergePanel,
+  speculate: SpeculatePanel,
+  export: ExportPanel,
+  playground: PlaygroundPanel,
+  runs: RunsPanel,
+};
+
 function Panel({ id }: { id: PanelId }) {
-  if (id === "model") return <ModelPanel />;
-  if (id === "analyze") return <AnalyzePanel />;
-  if (id === "prune") return <PrunePanel />;
-  if (id === "distill") return <DistillPanel />;
-  if (id === "train") return <TrainPanel />;
-  if (id === "evaluate") return <EvaluatePanel />;
-  if (id === "export") return <ExportPanel />;
-  if (id === "merge") return <MergePanel />;
-  if (id === "speculate") return <SpeculatePanel />;
-  if (id === "playground") return <PlaygroundPanel />;
-  if (id === "runs") return <RunsPanel />;
-  const step = steps.find((s) => s.id === id);
-  return step ? <PendingStepPanel step={step} /> : null;
+  const View = panels[id];
+  return <View />;
 }
 
 export function App() {

@@ -7,12 +7,12 @@
  */
 import { useEffect, useRef, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
+import type { EvaluatedModel } from "../engine/evaluate";
+import { studyEvalModels } from "../engine/experiment-plan";
 import { qualityRecovery } from "../eval/quality-recovery";
-import { studyEvalModels } from "../experiment/experiment-plan";
 import { usePruneStep } from "../store/prune-store";
 import { evaluate, restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
-import type { EvaluatedModel } from "../worker/eval-jobs";
 import { downloadFile } from "./AnalyzeExports";
 import { chartSvg, svgToPng } from "./chart-export";
 import { ErrorNote } from "./ErrorNote";

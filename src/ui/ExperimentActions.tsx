@@ -1,7 +1,7 @@
 /** Share the experiment: copy its link, download its manifest, or open a manifest file. */
 import { useId, useState } from "react";
 import { version } from "../../package.json";
-import { createManifest, ManifestError, manifestToJson, parseManifest } from "../experiment/manifest";
+import { createManifest, ManifestError, manifestToJson, parseManifest } from "../engine/manifest";
 import { setExperiment, useWorkbench } from "../store/workbench-store";
 
 export function ExperimentActions() {

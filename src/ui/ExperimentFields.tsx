@@ -1,6 +1,6 @@
 /** A labelled form over some experiment settings; edits go to the store (and from there to the URL). */
 import { useEffect, useId, useState } from "react";
-import { type Experiment, numberRule } from "../experiment/experiment";
+import { type Experiment, numberRule } from "../engine/experiment";
 import { updateExperiment, useWorkbench } from "../store/workbench-store";
 import type { FieldInfo } from "./experiment-fields";
 

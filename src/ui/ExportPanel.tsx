@@ -7,13 +7,13 @@
  */
 import { useEffect, useState } from "react";
 import { version } from "../../package.json";
-import { studyDatasets, trainRuns } from "../experiment/experiment-plan";
-import { createManifest } from "../experiment/manifest";
+import { studyDatasets, trainRuns } from "../engine/experiment-plan";
+import { createManifest } from "../engine/manifest";
+import type { ExportedFile } from "../engine/requests";
+import { studyFiles } from "../engine/study-files";
 import { exportModel, usePruneStep } from "../store/prune-store";
 import { restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
-import { studyFiles } from "../worker/export-jobs";
-import type { ExportedFile } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
 import { downloadFile } from "./AnalyzeExports";
 import { ErrorNote } from "./ErrorNote";

@@ -1,8 +1,8 @@
 /** A long job's progress bar: phase, amount done, estimated time left, and Cancel. */
 import { useEffect, useState } from "react";
+import type { Progress } from "../engine/job";
 import { formatBytes } from "../gpu/errors";
 import { cancelJob, type RunningJob } from "../store/workbench-store";
-import type { Progress } from "../worker/protocol";
 import { formatDuration } from "./quantities";
 import { estimateSecondsLeft } from "./time-left";
 

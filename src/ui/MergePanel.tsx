@@ -6,9 +6,11 @@
  * folder and mergekit's SLERP YAML.
  */
 import { useId, useState } from "react";
-import { adapterLabel } from "../experiment/experiment-plan";
+import { adapterLabel } from "../engine/experiment-plan";
+import type { MergeResult } from "../engine/merge";
+import type { PickedFile } from "../engine/requests";
+import type { TrainRun } from "../engine/train";
 import { mergekitSlerpYaml } from "../export/mergekit-slerp";
-import type { MergeResult } from "../merge/merge-jobs";
 import type { MergeMethod } from "../merge/slerp";
 import { useStudy } from "../store/study-store";
 import {
@@ -20,9 +22,7 @@ import {
   useWorkbench,
   withProgress,
 } from "../store/workbench-store";
-import type { PickedFile } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
-import type { TrainRun } from "../worker/train-jobs";
 import { downloadFile } from "./AnalyzeExports";
 import { ErrorNote } from "./ErrorNote";
 import { ExperimentFields } from "./ExperimentFields";

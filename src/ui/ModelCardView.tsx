@@ -1,6 +1,7 @@
 /** The loaded model at a glance: architecture, parameters, bytes, layers. */
+
+import type { ModelCard } from "../engine/requests";
 import { formatBytes } from "../gpu/errors";
-import type { ModelCard } from "../worker/protocol";
 import { formatCount } from "./quantities";
 
 export function ModelCardView({ card }: { card: ModelCard }) {

@@ -1,9 +1,9 @@
 /** The Model step: choose a source (bundled demo, local files, Hub repo), load it with progress, see its card. */
 import { useId, useState } from "react";
-import type { ModelSourceKind } from "../experiment/experiment";
+import type { ModelSourceKind } from "../engine/experiment";
+import type { PickedFile } from "../engine/requests";
 import { formatBytes } from "../gpu/errors";
 import { loadModel, updateExperiment, useWorkbench } from "../store/workbench-store";
-import type { PickedFile } from "../worker/protocol";
 import { ErrorNote } from "./ErrorNote";
 import { JobProgress } from "./JobProgress";
 import { ModelCardView } from "./ModelCardView";

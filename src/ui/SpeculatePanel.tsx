@@ -5,7 +5,7 @@
  * wall-clock speed-up over decoding with the full model alone.
  */
 import { type CSSProperties, useId, useState } from "react";
-import type { SpeculateResult } from "../spec/speculate-job";
+import type { SpeculateResult } from "../engine/speculate";
 import type { TokenFate } from "../spec/token-pieces";
 import { usePruneStep } from "../store/prune-store";
 import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "../store/workbench-store";

@@ -7,12 +7,12 @@
  */
 import { useEffect, useRef } from "react";
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { effectiveTrainSettings, trainRuns } from "../engine/experiment-plan";
+import { lossCurvesCsv } from "../engine/study-files";
 import { evalCurvesCsv } from "../eval/eval-curve";
-import { effectiveTrainSettings, trainRuns } from "../experiment/experiment-plan";
 import { usePruneStep } from "../store/prune-store";
 import { restoreStudy, trainBoth, updateStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
-import { lossCurvesCsv } from "../worker/export-jobs";
 import { ChartDownloads } from "./ChartDownloads";
 import { ErrorNote } from "./ErrorNote";
 import { ExperimentFields } from "./ExperimentFields";

@@ -1,5 +1,5 @@
 /** Which experiment settings each panel edits, with their labels; the form's input types follow the defaults' types. */
-import type { PanelId } from "./steps";
+import type { PanelId } from "../store/panels";
 
 export interface FieldInfo {
   /** Dotted path into the experiment, e.g. "lora.rank". */

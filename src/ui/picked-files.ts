@@ -1,5 +1,5 @@
 /** Files the user picked or dropped, with their paths inside a folder, as the model loaders expect them. */
-import type { PickedFile } from "../worker/protocol";
+import type { PickedFile } from "../engine/requests";
 
 export function filesFromInput(list: FileList): PickedFile[] {
   return [...list].map((file) => ({ path: file.webkitRelativePath || file.name, file }));

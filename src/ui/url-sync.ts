@@ -2,10 +2,10 @@
  * Keeps the page URL in step with the store: the experiment's changed fields (see experiment-url.ts)
  * and the open panel (`step`), written with replaceState so editing a field does not flood history.
  */
-import { experimentToSearch } from "../experiment/experiment-url";
+import { experimentToSearch } from "../engine/experiment-url";
+import { isPanelId } from "../store/panels";
 import type { WorkbenchState } from "../store/workbench-store";
 import { showPanel, useWorkbench } from "../store/workbench-store";
-import { isPanelId } from "./steps";
 
 /** Whether the URL carries experiment fields (a shared link), as opposed to a bare page address. */
 export function urlHasExperiment(search: string): boolean {

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /** Entry point of the engine's module Web Worker: serves the engine's methods to the page. */
-import { createEngine } from "./engine";
+import { createEngine } from "../engine/engine";
 import type { EngineMethods } from "./protocol";
 import { serveRpc } from "./rpc";
 

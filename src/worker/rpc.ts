@@ -4,6 +4,7 @@
  * result; the caller may cancel; failures come back as values `{ name, message }` — a call's
  * promise never rejects, so a failed job can never become an unhandled rejection.
  */
+import { CancelledError, type Job } from "../engine/job";
 
 /** What one method takes, reports while running, and returns. */
 export interface MethodSpec {
@@ -16,7 +17,7 @@ export interface MethodSpec {
 export type Methods<M> = { [K in keyof M]: MethodSpec };
 
 export interface RpcError {
-  /** The error class name, e.g. "CancelledError", "NotAvailableError", "GpuOutOfMemoryError". */
+  /** The error class name, e.g. "CancelledError", "EngineStateError", "GpuOutOfMemoryError". */
   name: string;
   message: string;
 }
@@ -38,18 +39,9 @@ export interface MessagePortLike {
   start?(): void;
 }
 
-export class CancelledError extends Error {
-  override name = "CancelledError";
-}
-
 export function toRpcError(e: unknown): RpcError {
   if (e instanceof Error) return { name: e.name || "Error", message: e.message };
   return { name: "Error", message: String(e) };
-}
-
-export interface Job<P> {
-  signal: AbortSignal;
-  progress(p: P): void;
 }
 
 export type Handlers<M extends Methods<M>> = {

@@ -1,4 +1,5 @@
 /** Starts the engine worker and returns its typed client. A worker that fails to start fails its calls, never the page. */
+
 import type { EngineClient, EngineMethods } from "./protocol";
 import { RpcClient } from "./rpc";
 

@@ -11,7 +11,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultExperiment, type Experiment } from "../../src/experiment/experiment";
+import { createEngine } from "../../src/engine/engine";
+import { defaultExperiment, type Experiment } from "../../src/engine/experiment";
 import {
   analyzeRequest,
   chooseBlock,
@@ -21,16 +22,15 @@ import {
   studyDatasets,
   studyEvalModels,
   trainRuns,
-} from "../../src/experiment/experiment-plan";
-import { createManifest, manifestToJson } from "../../src/experiment/manifest";
+} from "../../src/engine/experiment-plan";
+import type { Job } from "../../src/engine/job";
+import { createManifest, manifestToJson } from "../../src/engine/manifest";
+import type { TrainedAdapter, TrainRun } from "../../src/engine/train";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { useStudy } from "../../src/store/study-store";
-import { createEngine } from "../../src/worker/engine";
-import type { Job } from "../../src/worker/rpc";
-import type { TrainedAdapter, TrainRun } from "../../src/worker/train-jobs";
 import { runCliCaptured } from "./cli-harness";
 
-const demoFolder = new URL("../../public/models/demo/", import.meta.url).pathname;
+const demoFolder = new URL("../../public/models/demo", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "prunelab-replay-"));
 afterAll(() => rmSync(dir, { recursive: true }));
 

@@ -13,16 +13,16 @@ import { clearlyAboveChance } from "../../src/data/demo-model-card";
 import { demoModelName } from "../../src/data/demo-model-files";
 import { demoModelRecipe } from "../../src/data/demo-model-recipe";
 import { buildWorld, demoWorldSeed } from "../../src/data/world";
+import { createEngine } from "../../src/engine/engine";
+import type { Job } from "../../src/engine/job";
 import { evaluateSuite, type SuiteResult } from "../../src/eval/suite-runner";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { releaseLlama, uploadLlama } from "../../src/model/llama-gpu";
 import { loadModelFromPath } from "../../src/model/load-model-path";
 import { Tokenizer } from "../../src/model/tokenizer";
-import { createEngine } from "../../src/worker/engine";
-import type { Job } from "../../src/worker/rpc";
 import { testGpu } from "../gpu-harness";
 
-const folder = new URL("../../public/models/demo/", import.meta.url).pathname;
+const folder = new URL("../../public/models/demo", import.meta.url).pathname;
 
 interface ScoresFile {
   command: string;

@@ -12,10 +12,10 @@ import {
   rewindLlamaKvCache,
   uploadLlama,
 } from "../../src/model/llama-gpu";
-import { kvBytesPerToken, memoryReport, parameterCount } from "../../src/model/memory-report";
 import { type RandomLlamaShape, randomLlama } from "../../src/model/random-llama";
 import { withRopeLayout } from "../../src/model/rope-layout";
 import { readSafetensors, writeSafetensors } from "../../src/model/safetensors";
+import { kvBytesPerToken, memoryReport, parameterCount } from "../../src/prune/memory-report";
 import { testGpu } from "../gpu-harness";
 import { expectClose } from "../numerics";
 

@@ -1,6 +1,7 @@
 import { MessageChannel } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { CancelledError, type MessagePortLike, type Outcome, RpcClient, serveRpc } from "../../src/worker/rpc";
+import { CancelledError } from "../../src/engine/job";
+import { type MessagePortLike, type Outcome, RpcClient, serveRpc } from "../../src/worker/rpc";
 
 interface TestMethods {
   count: { params: { to: number }; progress: number; result: string };
@@ -8,8 +9,8 @@ interface TestMethods {
   fail: { params: { name: string }; progress: never; result: never };
 }
 
-class NotAvailableError extends Error {
-  override name = "NotAvailableError";
+class EngineStateError extends Error {
+  override name = "EngineStateError";
 }
 
 const open: { close(): void }[] = [];
@@ -34,7 +35,7 @@ function connect(): RpcClient<TestMethods> {
       }),
     fail: async ({ name }) => {
       if (name === "string") throw "a thrown string";
-      throw new NotAvailableError("arrives with issue 4");
+      throw new EngineStateError("no model is loaded");
     },
   });
   return new RpcClient<TestMethods>(port1 as unknown as MessagePortLike);
@@ -71,7 +72,7 @@ describe("typed request/response protocol", () => {
     const client = connect();
     expect(await client.call("fail", { name: "typed" })).toEqual({
       ok: false,
-      error: { name: "NotAvailableError", message: "arrives with issue 4" },
+      error: { name: "EngineStateError", message: "no model is loaded" },
     });
     expect(await client.call("fail", { name: "string" })).toEqual({ ok: false, error: { name: "Error", message: "a thrown string" } });
     const unknown = await (client as unknown as RpcClient<{ nope: { params: object; progress: never; result: never } }>).call("nope", {});

@@ -1,10 +1,10 @@
 /** The engine's Speculate job in Node on a real adapter, through the handlers the worker serves. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { createEngine } from "../../src/engine/engine";
+import type { Job } from "../../src/engine/job";
+import type { PickedFile } from "../../src/engine/requests";
 import { nodeGpu } from "../../src/gpu/node-gpu";
-import { createEngine } from "../../src/worker/engine";
-import type { PickedFile } from "../../src/worker/protocol";
-import type { Job } from "../../src/worker/rpc";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 
 function job<P>(signal = new AbortController().signal): Job<P> {

@@ -10,9 +10,8 @@ import { type AlpacaRecord, parseAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { type DistilledExample, distillDataset } from "../distill/distill-dataset";
 import type { DistillKind, SdftTemplate } from "../distill/sdft-template";
 import type { Gpu } from "../gpu/context";
-import type { Progress } from "./protocol";
-import type { PrunableModel } from "./prune-jobs";
-import type { Job } from "./rpc";
+import type { Job, Progress } from "./job";
+import type { ModelState } from "./model-state";
 
 /** Where the examples come from: `count` demo-world records drawn with `seed`, or the user's JSONL (its first `count` records). */
 export type DatasetSource =
@@ -51,7 +50,7 @@ export function datasetRecords(source: DatasetSource): AlpacaRecord[] {
 /** The teacher is always the full model, whatever the Prune step chose. */
 export async function distillJob(
   gpu: Gpu,
-  ready: PrunableModel,
+  state: ModelState,
   request: DistillRequest,
   job: Job<DistillJobProgress>,
 ): Promise<DistillJobResult> {
@@ -66,7 +65,7 @@ export async function distillJob(
     replaced: 0,
     batch: [],
   });
-  return distillDataset(gpu, ready.full, ready.tokenizer, records, {
+  return distillDataset(gpu, state.full, state.tokenizer, records, {
     kind: request.kind,
     template: request.template,
     temperature: request.temperature,

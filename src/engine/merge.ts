@@ -13,16 +13,15 @@ import { buildWorld, demoWorldSeed } from "../data/world";
 import { evaluateSuite } from "../eval/suite-runner";
 import type { EvalSuite } from "../eval/task-format";
 import type { Gpu } from "../gpu/context";
+import { checkSameArchitecture, type MergeMethod, mergeWeights } from "../merge/slerp";
 import { type ModelWeights, toFloat32 } from "../model/host-tensor";
 import { type LlamaGpu, releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFiles } from "../model/load-model-files";
 import { withRopeLayout } from "../model/rope-layout";
 import { hfFolderFiles } from "../prune/hf-folder-export";
-import { type FoldableAdapter, foldedWeights, prunedWeights } from "../worker/eval-jobs";
-import type { ExportedFile, PickedFile, Progress } from "../worker/protocol";
-import type { PrunableModel } from "../worker/prune-jobs";
-import type { Job } from "../worker/rpc";
-import { checkSameArchitecture, type MergeMethod, mergeWeights } from "./slerp";
+import type { Job, Progress } from "./job";
+import { type FoldableAdapter, foldedWeights, type ModelState } from "./model-state";
+import type { ExportedFile, PickedFile } from "./requests";
 
 /** An adapter trained on the model in use, and what to call the model with it folded in. */
 export type LabelledAdapter = FoldableAdapter & { label: string };
@@ -57,9 +56,9 @@ export interface MergeResult {
 }
 
 export interface MergeJobs {
-  merge(gpu: Gpu, ready: PrunableModel, request: MergeRequest, job: Job<Progress>): Promise<MergeResult>;
+  merge(gpu: Gpu, state: ModelState, request: MergeRequest, job: Job<Progress>): Promise<MergeResult>;
   /** The last merge as the files of a Hugging Face folder. */
-  exportMerged(ready: PrunableModel, request: Omit<MergeRequest, "second" | "adapters" | "items">): ExportedFile[];
+  exportMerged(state: ModelState, request: Omit<MergeRequest, "second" | "adapters" | "items">): ExportedFile[];
 }
 
 function quickSuite(): EvalSuite {
@@ -90,27 +89,27 @@ export function createMergeJobs(): MergeJobs {
   /** a's and b's scores, valid for one (a, b, items). */
   let references: { key: string; a: QuickScores; b: QuickScores } | undefined;
 
-  const sides = (ready: PrunableModel): { a: MergeSide; b: MergeSide; key: string } => {
+  const sides = (state: ModelState): { a: MergeSide; b: MergeSide; key: string } => {
     if (!source) throw new Error("Pick the second model's files first.");
     if (source.kind === "adapters") {
       const fold = (adapter: LabelledAdapter): MergeSide => ({
         name: adapter.label,
-        weights: foldedWeights(ready, adapter, `merge: ${adapter.label}`),
+        weights: foldedWeights(state, adapter, `merge: ${adapter.label}`),
         inUse: false,
       });
       return { a: fold(source.a), b: fold(source.b), key: source.key };
     }
-    const a = prunedWeights(ready);
+    const a = state.weights;
     checkSameArchitecture(a, withRopeLayout(source.weights, a.config.ropeInterleaved));
     return {
-      a: { name: ready.card.name, weights: a, inUse: true },
+      a: { name: state.card.name, weights: a, inUse: true },
       b: { name: source.name, weights: source.weights, inUse: false },
-      key: `${ready.card.name}|${source.name}`,
+      key: `${state.card.name}|${source.name}`,
     };
   };
 
   return {
-    async merge(gpu, ready, request, job) {
+    async merge(gpu, state, request, job) {
       if (request.adapters) {
         const { a, b } = request.adapters;
         source = { kind: "adapters", a, b, key: `${adapterKey(a)}|${adapterKey(b)}` };
@@ -120,10 +119,10 @@ export function createMergeJobs(): MergeJobs {
         source = { kind: "files", name: request.second[0]?.path.split("/")[0] || loaded.source, weights: loaded.weights };
         references = undefined;
       }
-      const { a, b, key: pairKey } = sides(ready);
+      const { a, b, key: pairKey } = sides(state);
       suite ??= quickSuite();
       const evaluate = async (model: LlamaGpu, what: string): Promise<QuickScores> => {
-        const result = await evaluateSuite(gpu, model, ready.tokenizer, suite as EvalSuite, {
+        const result = await evaluateSuite(gpu, model, state.tokenizer, suite as EvalSuite, {
           limit: request.items,
           signal: job.signal,
           onProgress: (p) => job.progress({ phase: `evaluating ${what} (${p.task})`, done: p.done, total: p.total, unit: "items" }),
@@ -142,7 +141,7 @@ export function createMergeJobs(): MergeJobs {
       if (references?.key !== key) {
         references = {
           key,
-          a: a.inUse ? await evaluate(ready.model, "the first model") : await withUploaded(a.weights, "the first model"),
+          a: a.inUse ? await evaluate(state.model, "the first model") : await withUploaded(a.weights, "the first model"),
           b: await withUploaded(b.weights, "the second model"),
         };
       }
@@ -160,10 +159,10 @@ export function createMergeJobs(): MergeJobs {
       };
     },
 
-    exportMerged(ready, request) {
-      const { a, b } = sides(ready);
+    exportMerged(state, request) {
+      const { a, b } = sides(state);
       const merged = mergeWeights(a.weights, b.weights, request.t, request.method);
-      return [...hfFolderFiles(merged, ready.loaded)].map(([name, bytes]) => ({ name, bytes }));
+      return [...hfFolderFiles(merged, state.loaded)].map(([name, bytes]) => ({ name, bytes }));
     },
   };
 }

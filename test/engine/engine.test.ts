@@ -2,12 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { createEngine } from "../../src/engine/engine";
+import type { Job } from "../../src/engine/job";
+import type { GenerateRequest, PickedFile } from "../../src/engine/requests";
 import { nodeGpu } from "../../src/gpu/node-gpu";
-import { createEngine } from "../../src/worker/engine";
-import type { GenerateRequest, PickedFile } from "../../src/worker/protocol";
-import type { Job } from "../../src/worker/rpc";
 
-const stories = fileURLToPath(new URL("../../../shared/models/stories260K/", import.meta.url));
+const stories = fileURLToPath(new URL("../../../shared/models/stories260K", import.meta.url));
 const haveStories = existsSync(`${stories}stories260K.bin`);
 
 function job<P>(seen: P[] = [], signal = new AbortController().signal): Job<P> {

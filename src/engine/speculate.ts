@@ -4,12 +4,12 @@
  * sampling settings, for the acceptance statistics, the speed-up and the text as coloured pieces.
  */
 import type { Gpu } from "../gpu/context";
-import type { Progress, Sampling } from "../worker/protocol";
-import type { PrunableModel } from "../worker/prune-jobs";
-import { CancelledError, type Job } from "../worker/rpc";
-import { compareDrafts } from "./draft-comparison";
-import type { SpeculationStats } from "./speculative-decoding";
-import { speculationPieces, type TokenPiece } from "./token-pieces";
+import { compareDrafts } from "../spec/draft-comparison";
+import type { SpeculationStats } from "../spec/speculative-decoding";
+import { speculationPieces, type TokenPiece } from "../spec/token-pieces";
+import { CancelledError, type Job, type Progress } from "./job";
+import type { ModelState } from "./model-state";
+import type { Sampling } from "./requests";
 
 export interface SpeculateRequest {
   prompt: string;
@@ -27,27 +27,22 @@ export interface SpeculateResult extends SpeculationStats {
   speedup: number;
 }
 
-export async function speculateJob(
-  gpu: Gpu,
-  ready: PrunableModel,
-  request: SpeculateRequest,
-  job: Job<Progress>,
-): Promise<SpeculateResult> {
-  const { tokenizer } = ready;
+export async function speculateJob(gpu: Gpu, state: ModelState, request: SpeculateRequest, job: Job<Progress>): Promise<SpeculateResult> {
+  const { tokenizer } = state;
   const prompt = tokenizer.encode(request.prompt, { bos: tokenizer.bosTokenId !== undefined });
   const { temperature, topK, topP, maxTokens, seed } = request.sampling;
-  const room = ready.full.config.maxPositionEmbeddings - prompt.length;
+  const room = state.full.config.maxPositionEmbeddings - prompt.length;
   if (room < 1)
-    throw new Error(`The prompt has ${prompt.length} tokens; this model's context holds ${ready.full.config.maxPositionEmbeddings}.`);
+    throw new Error(`The prompt has ${prompt.length} tokens; this model's context holds ${state.full.config.maxPositionEmbeddings}.`);
   job.progress({ phase: "decoding with the target alone, then with the draft", done: 0, total: 0, unit: "tokens" });
-  const { plainSeconds, rows } = await compareDrafts(gpu, ready.full, [{ name: ready.card.name, model: ready.model }], [prompt], {
+  const { plainSeconds, rows } = await compareDrafts(gpu, state.full, [{ name: state.card.name, model: state.model }], [prompt], {
     k: request.k,
     maxTokens: Math.min(maxTokens, room),
     temperature,
     topK: topK > 0 ? topK : undefined,
     topP,
     seed,
-    stopTokens: [...new Set([...tokenizer.stopTokenIds, ...(ready.full.config.eosTokenId ?? [])])],
+    stopTokens: [...new Set([...tokenizer.stopTokenIds, ...(state.full.config.eosTokenId ?? [])])],
     signal: job.signal,
   });
   if (job.signal.aborted) throw new CancelledError("cancelled by the user");
@@ -57,7 +52,7 @@ export async function speculateJob(
     ...stats,
     pieces: speculationPieces(run.rounds, run.tokens, (ids) => tokenizer.decode(ids, { skipSpecialTokens: true })),
     draft: name,
-    target: ready.fullCard.name,
+    target: state.fullCard.name,
     plainSeconds,
   };
 }

@@ -1,7 +1,7 @@
 /** The one mapping from an experiment to the study's job requests, shared by the workbench and `prunelab replay`. */
 import { describe, expect, it } from "vitest";
 import { sdftTemplates } from "../../src/distill/sdft-template";
-import { defaultExperiment } from "../../src/experiment/experiment";
+import { defaultExperiment } from "../../src/engine/experiment";
 import {
   analyzeRequest,
   calibrationSetName,
@@ -13,7 +13,7 @@ import {
   PlanError,
   studyDatasets,
   studyEvalModels,
-} from "../../src/experiment/experiment-plan";
+} from "../../src/engine/experiment-plan";
 import type { LayerAnalysis } from "../../src/prune/layer-analysis";
 
 const analysis: LayerAnalysis = {

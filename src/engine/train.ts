@@ -23,10 +23,8 @@ import {
   trainDefaults,
   trainModel,
 } from "../train/train-loop";
-import { prunedWeights } from "./eval-jobs";
-import type { Progress } from "./protocol";
-import type { PrunableModel } from "./prune-jobs";
-import type { Job } from "./rpc";
+import type { Job, Progress } from "./job";
+import type { ModelState } from "./model-state";
 
 /** SFT trains on the original responses, SDD on the self-distilled ones. */
 export type TrainRun = "sft" | "sdd";
@@ -105,11 +103,11 @@ export function sftExample(
   return { tokens, lossMask: tokens.map((_, i) => (i >= prompt.length ? 1 : 0)) };
 }
 
-export async function trainJob(gpu: Gpu, ready: PrunableModel, request: TrainRequest, job: Job<TrainJobProgress>): Promise<TrainedAdapter> {
+export async function trainJob(gpu: Gpu, state: ModelState, request: TrainRequest, job: Job<TrainJobProgress>): Promise<TrainedAdapter> {
   const { run, records } = request;
   if (records.length === 0) throw new Error(`train ${run}: the dataset holds no records`);
-  const maxLength = Math.min(request.maxLength, ready.model.config.maxPositionEmbeddings);
-  const dataset = records.map((r) => sftExample(ready.tokenizer, r, maxLength));
+  const maxLength = Math.min(request.maxLength, state.model.config.maxPositionEmbeddings);
+  const dataset = records.map((r) => sftExample(state.tokenizer, r, maxLength));
   const config: TrainConfig = {
     ...trainDefaults,
     mode: "lora",
@@ -120,7 +118,7 @@ export async function trainJob(gpu: Gpu, ready: PrunableModel, request: TrainReq
     seed: request.seed,
     maxLength,
     checkpointEvery: request.checkpointEvery,
-    padId: ready.tokenizer.padTokenId ?? 0,
+    padId: state.tokenizer.padTokenId ?? 0,
   };
   const progress = (done: number, extra: Partial<TrainJobProgress> = {}) =>
     job.progress({ phase: `training ${run.toUpperCase()}`, done, total: request.steps, unit: "items", run, ...extra });
@@ -129,9 +127,9 @@ export async function trainJob(gpu: Gpu, ready: PrunableModel, request: TrainReq
   const suite = buildBenchmarkSuite(buildWorld(demoWorldSeed));
   const evaluate = quickEvaluation(
     gpu,
-    prunedWeights(ready),
+    state.weights,
     request.lora,
-    ready.tokenizer,
+    state.tokenizer,
     suite,
     { every: request.evalEvery, items: request.evalItems },
     (quickEval) => progress(quickEval.step, { quickEval }),
@@ -141,7 +139,7 @@ export async function trainJob(gpu: Gpu, ready: PrunableModel, request: TrainReq
         job.progress({ phase: `quick evaluation of ${run.toUpperCase()}: ${p.task}`, done: p.done, total: p.total, unit: "items", run }),
     },
   );
-  const result = await trainModel(gpu, ready.model, dataset, config, {
+  const result = await trainModel(gpu, state.model, dataset, config, {
     resume: request.resume,
     signal: job.signal,
     onStep: (report) => progress(report.step, { report }),
@@ -155,8 +153,8 @@ export async function trainJob(gpu: Gpu, ready: PrunableModel, request: TrainReq
     run,
     config: request.lora,
     tensors: result.checkpoint.parameters,
-    layers: ready.model.layers.length,
-    baseModel: ready.card.name,
+    layers: state.model.layers.length,
+    baseModel: state.card.name,
     history: result.history,
     cancelled: result.cancelled,
   };

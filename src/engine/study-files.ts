@@ -8,16 +8,16 @@
  */
 import { type AlpacaRecord, toAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
-import type { Manifest } from "../experiment/manifest";
-import { manifestToJson } from "../experiment/manifest";
 import { mergekitSlerpYaml } from "../export/mergekit-slerp";
 import { peftAdapterFiles } from "../export/peft-adapter";
 import type { LayerAnalysis } from "../prune/layer-analysis";
 import { layerDistancesCsv } from "../prune/layer-analysis-files";
 import { mergekitSliceYaml } from "../prune/mergekit-slice";
-import type { EvaluatedModel } from "./eval-jobs";
-import type { ExportedFile } from "./protocol";
-import type { TrainedAdapter } from "./train-jobs";
+import type { EvaluatedModel } from "./evaluate";
+import type { Manifest } from "./manifest";
+import { manifestToJson } from "./manifest";
+import type { ExportedFile } from "./requests";
+import type { TrainedAdapter } from "./train";
 
 export interface StudyOutputs {
   manifest: Manifest;

@@ -2,11 +2,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createEngine } from "../../src/engine/engine";
+import type { Job, Progress } from "../../src/engine/job";
+import type { AnalyzeRequest, PickedFile } from "../../src/engine/requests";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { loadModelFiles } from "../../src/model/load-model-files";
-import { createEngine } from "../../src/worker/engine";
-import type { AnalyzeRequest, PickedFile, Progress } from "../../src/worker/protocol";
-import type { Job } from "../../src/worker/rpc";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 
 function job<P>(seen: P[] = [], signal = new AbortController().signal): Job<P> {

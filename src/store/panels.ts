@@ -1,4 +1,4 @@
-/** The pipeline's steps in order, what each does, and which issue builds the ones not built yet. */
+/** The workbench's panels: the pipeline's steps in order with what each does, then the tools. */
 export type StepId = "model" | "analyze" | "prune" | "distill" | "train" | "evaluate" | "merge" | "speculate" | "export";
 export type ToolId = "playground" | "runs";
 export type PanelId = StepId | ToolId;
@@ -7,8 +7,6 @@ export interface StepInfo {
   id: StepId;
   title: string;
   summary: string;
-  /** The issue that builds this step; absent once it is built. */
-  arrivesWith?: number;
 }
 
 export const steps: readonly StepInfo[] = [

@@ -3,17 +3,17 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sdftTemplates } from "../../src/distill/sdft-template";
-import { defaultExperiment } from "../../src/experiment/experiment";
-import { createManifest } from "../../src/experiment/manifest";
+import { type DistillJobProgress, datasetRecords } from "../../src/engine/distill";
+import { createEngine } from "../../src/engine/engine";
+import { defaultExperiment } from "../../src/engine/experiment";
+import type { Job } from "../../src/engine/job";
+import { createManifest } from "../../src/engine/manifest";
+import type { PickedFile } from "../../src/engine/requests";
+import { studyFiles } from "../../src/engine/study-files";
+import { sftExample, type TrainJobProgress } from "../../src/engine/train";
 import { readPeftAdapter } from "../../src/export/peft-adapter";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { loraDefaults } from "../../src/train/llama-lora";
-import { type DistillJobProgress, datasetRecords } from "../../src/worker/distill-jobs";
-import { createEngine } from "../../src/worker/engine";
-import { studyFiles } from "../../src/worker/export-jobs";
-import type { PickedFile } from "../../src/worker/protocol";
-import type { Job } from "../../src/worker/rpc";
-import { sftExample, type TrainJobProgress } from "../../src/worker/train-jobs";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 
 function job<P>(seen: P[] = [], signal = new AbortController().signal): Job<P> {

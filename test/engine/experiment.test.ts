@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultExperiment, type Experiment, experimentChanges, normaliseExperiment } from "../../src/experiment/experiment";
-import { experimentFromSearch, experimentToSearch } from "../../src/experiment/experiment-url";
-import { createManifest, ManifestError, manifestToJson, parseManifest } from "../../src/experiment/manifest";
+import { defaultExperiment, type Experiment, experimentChanges, normaliseExperiment } from "../../src/engine/experiment";
+import { experimentFromSearch, experimentToSearch } from "../../src/engine/experiment-url";
+import { createManifest, ManifestError, manifestToJson, parseManifest } from "../../src/engine/manifest";
 
 /** Experiments with every field drawn from its valid range (strings include URL-hostile characters). */
 const experiments: fc.Arbitrary<Experiment> = fc.record({

@@ -1,6 +1,9 @@
 /** The engine's Merge jobs in Node on a real adapter, through the handlers the worker serves. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { createEngine } from "../../src/engine/engine";
+import type { Job } from "../../src/engine/job";
+import type { ExportedFile, PickedFile } from "../../src/engine/requests";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { mergeWeights } from "../../src/merge/slerp";
 import type { ModelWeights } from "../../src/model/host-tensor";
@@ -11,9 +14,6 @@ import { dropBlocksFromWeights } from "../../src/prune/drop-blocks";
 import { hfFolderFiles } from "../../src/prune/hf-folder-export";
 import { foldLora } from "../../src/train/fold-lora";
 import { loraDefaults } from "../../src/train/llama-lora";
-import { createEngine } from "../../src/worker/engine";
-import type { ExportedFile, PickedFile } from "../../src/worker/protocol";
-import type { Job } from "../../src/worker/rpc";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 import { expectClose } from "../numerics";
 

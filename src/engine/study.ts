@@ -28,7 +28,7 @@ import type { SpeculationStats } from "../spec/speculative-decoding";
 import { foldLora } from "../train/fold-lora";
 import { type LoraConfig, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainConfig, type TrainExample, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
-import { instructionTrainExamples } from "./instruction-train-examples";
+import { instructionTrainExamples } from "./sft-examples";
 
 /** The data a study runs on: calibration token ids, fine-tuning records, the suite, draft prompts (token ids). */
 export interface StudyData {

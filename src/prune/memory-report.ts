@@ -1,7 +1,8 @@
 /** What a model costs in memory: parameters and weight bytes by dtype, and the KV cache for a context. */
-import { accountModel } from "../prune/accounting";
-import type { LlamaConfig } from "./config";
-import { bytesPerElement, type ModelWeights, numel } from "./host-tensor";
+
+import type { LlamaConfig } from "../model/config";
+import { bytesPerElement, type ModelWeights, numel } from "../model/host-tensor";
+import { accountModel } from "./accounting";
 
 export interface MemoryReport {
   parameters: number;

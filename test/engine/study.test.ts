@@ -4,10 +4,10 @@ import { demoCalibrationRecords } from "../../src/data/demo-calibration";
 import { generalInstructionDataset, mathInstructionDataset } from "../../src/data/finetune-datasets";
 import { buildWorld } from "../../src/data/world";
 import type { AlpacaRecord } from "../../src/distill/alpaca-jsonl";
+import { runStudy, type StudyData, type StudySettings, studyDefaults } from "../../src/engine/study";
+import { studyCurvesCsv, studyRows, studyTable } from "../../src/engine/study-report";
 import { randomLlama } from "../../src/model/random-llama";
 import { encodeCalibration } from "../../src/prune/calibration";
-import { runStudy, type StudyData, type StudySettings, studyDefaults } from "../../src/study/study";
-import { studyCurvesCsv, studyRows, studyTable } from "../../src/study/study-report";
 import { tinyChatTokenizer } from "../eval/tiny-chat-llama";
 import { testGpu } from "../gpu-harness";
 

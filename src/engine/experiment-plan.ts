@@ -9,11 +9,11 @@ import { type DistilledExample, distilledRecords } from "../distill/distill-data
 import { type DistillKind, type SdftTemplate, sdftTemplates } from "../distill/sdft-template";
 import { bestStarts, type LayerAnalysis } from "../prune/layer-analysis";
 import { type LoraModule, loraModules } from "../train/llama-lora";
-import type { DatasetSource, DistillRequest } from "../worker/distill-jobs";
-import type { EvalModel, EvaluateRequest } from "../worker/eval-jobs";
-import type { AnalyzeRequest, CalibrationInput } from "../worker/protocol";
-import type { TrainedAdapter, TrainRun, TrainSettings } from "../worker/train-jobs";
+import type { DatasetSource, DistillRequest } from "./distill";
+import type { EvalModel, EvaluateRequest } from "./evaluate";
 import type { Experiment } from "./experiment";
+import type { AnalyzeRequest, CalibrationInput } from "./requests";
+import type { TrainedAdapter, TrainRun, TrainSettings } from "./train";
 
 /** The calibration set that comes with the app (src/data/demo-calibration.ts). */
 export const demoCalibrationSet = "demo-calibration";
