@@ -22,13 +22,14 @@ const defaultTrainExamples = 160;
 
 export const paperUsage = `  prunelab paper --seeds S --blocks 1,2,3,4 --out DIR [--model PATH] [--tokenizer PATH] [--limit N]
                  [--train-examples N] [--steps N] [--lr LR] [--calib-samples N] [--spec-prompts N]
-                 [--spec-tokens N] [--distill-max-tokens N]
+                 [--spec-tokens N] [--distill-max-tokens N] [--warmup N] [--weight-decay W] [--max-grad-norm C]
       The paper's experiment on the demo world: for each block size n, drop the n blocks with the
       smallest angular distance, fine-tune with LoRA on the original data (SFT) and on the data the
       unpruned model rewrote (SDD), SLERP-merge the two (t = 0.5), evaluate every model (N items per
       task, default ${studyDefaults.evalLimit}) and each pruned one as a speculative-decoding draft; seeds 1 … S.
       Defaults: --model public/models/demo, ${defaultTrainExamples} training examples (half general, half math),
-      ${studyDefaults.train.steps} steps of batch ${studyDefaults.train.batchSize} at lr ${studyDefaults.train.lr}, r ${studyDefaults.lora.rank} on q and v. Writes DIR/results.json,
+      ${studyDefaults.train.steps} steps of batch ${studyDefaults.train.batchSize} at lr ${studyDefaults.train.lr} after ${studyDefaults.train.warmupSteps} warmup steps, weight decay ${studyDefaults.train.weightDecay},
+      gradients clipped to ${studyDefaults.train.maxGradNorm}, r ${studyDefaults.lora.rank} on q and v. Writes DIR/results.json,
       results.md, curves.csv; resumes from DIR/units/.`;
 
 const defaultCalibrationSamples = 32;
@@ -49,6 +50,9 @@ export async function paperCommand(argv: readonly string[], io: CliIo): Promise<
     "spec-prompts": { type: "string" },
     "distill-max-tokens": { type: "string" },
     "spec-tokens": { type: "string" },
+    warmup: { type: "string" },
+    "weight-decay": { type: "string" },
+    "max-grad-norm": { type: "string" },
   });
   const optional = (name: keyof typeof values, fallback: number, range = { integer: true, min: 1 }) => {
     const text = values[name];
@@ -68,6 +72,9 @@ export async function paperCommand(argv: readonly string[], io: CliIo): Promise<
       ...studyDefaults.train,
       steps: optional("steps", studyDefaults.train.steps),
       lr: optional("lr", studyDefaults.train.lr, { integer: false, min: 0 }),
+      warmupSteps: optional("warmup", studyDefaults.train.warmupSteps, { integer: true, min: 0 }),
+      weightDecay: optional("weight-decay", studyDefaults.train.weightDecay, { integer: false, min: 0 }),
+      maxGradNorm: optional("max-grad-norm", studyDefaults.train.maxGradNorm, { integer: false, min: 0 }),
     },
     distill: { ...studyDefaults.distill, maxTokens: optional("distill-max-tokens", studyDefaults.distill.maxTokens) },
     speculation: { ...studyDefaults.speculation, maxTokens: optional("spec-tokens", studyDefaults.speculation.maxTokens) },

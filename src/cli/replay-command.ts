@@ -54,8 +54,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   });
   const manifestPath = required(values.manifest, "manifest");
   const out = required(values.out, "out");
-  const { manifest, warnings } = parseManifest(await readFile(manifestPath, "utf8"), manifestPath);
-  for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  // Strict: a replay computes exactly what the file says, so a bad or unknown field is an error naming it.
+  const { manifest } = parseManifest(await readFile(manifestPath, "utf8"), manifestPath, { strict: true });
   const { experiment } = manifest;
   const size = values.count === undefined ? 0 : number("count", values.count, { integer: true, min: 1 });
   if (experiment.prune.count === 0 && size === 0) throw new UsageError("the manifest chose no block (prune.count 0): pass --count N");

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
 import { buildWorld, demoWorldSeed } from "../data/world";
 import { parseAlpacaJsonl } from "../distill/alpaca-jsonl";
-import { instructionTrainExamples } from "../engine/sft-examples";
+import { sftExamples } from "../engine/sft-examples";
+import { loraTrainConfig } from "../engine/train";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
 import { peftAdapterFiles } from "../export/peft-adapter";
@@ -18,17 +19,19 @@ import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { decodeCheckpoint, encodeCheckpoint } from "../train/checkpoint-file";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
-import { type TrainCheckpoint, type TrainConfig, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
+import { type TrainCheckpoint, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
 export const trainUsage = `  prunelab train --model PATH [--tokenizer PATH] --data IN.jsonl --out DIR [--rank R] [--alpha A]
                  [--dropout P] [--modules q,v] [--lr LR] [--steps N | --epochs E] [--batch-size B]
                  [--grad-accum G] [--max-length L] [--seed S] [--checkpoint-every K] [--resume]
-                 [--eval-every K] [--eval-items N]
+                 [--eval-every K] [--eval-items N] [--warmup N] [--weight-decay W] [--max-grad-norm C]
       LoRA fine-tuning on IN.jsonl ({"instruction", "input", "output"} per line) rendered through the
       chat template, loss on the responses only. Defaults are SDFT's: r 8, alpha 16, dropout 0.05, q and
-      v, lr 1e-4 (cosine to 0), batch 8, 1 epoch; a tiny model such as the demo one needs a larger lr
+      v, lr 1e-4 (cosine towards 0, every step an update), batch 8, 1 epoch; the optimizer's are Hugging
+      Face Trainer's: --warmup ${trainDefaults.warmupSteps} steps, --weight-decay ${trainDefaults.weightDecay}, gradients clipped to
+      --max-grad-norm ${trainDefaults.maxGradNorm} (0: no clipping). A tiny model such as the demo one needs a larger lr
       (1e-3 … 3e-3). Writes DIR/adapter_config.json + adapter_model.safetensors (PEFT), DIR/loss.csv and
       DIR/checkpoint.safetensors (every K steps); --resume continues from that checkpoint. With
       --eval-every K, the adapter is folded in and scored on the first N (default 8) items of each
@@ -58,6 +61,9 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     resume: { type: "boolean" },
     "eval-every": { type: "string" },
     "eval-items": { type: "string" },
+    warmup: { type: "string" },
+    "weight-decay": { type: "string" },
+    "max-grad-norm": { type: "string" },
   });
   const modelPath = required(values.model, "model");
   const dataPath = required(values.data, "data");
@@ -91,23 +97,25 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
       : Math.max(1, Math.ceil((optional("epochs", 1, { min: Number.MIN_VALUE }) * records.length) / (batchSize * gradientAccumulation)));
   const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
   const tokenizer = tokenizerOf(loaded);
-  const config: TrainConfig = {
-    ...trainDefaults,
-    mode: "lora",
-    lora,
-    steps,
-    batchSize,
-    gradientAccumulation,
-    maxLength: Math.min(
-      optional("max-length", trainDefaults.maxLength, { integer: true, min: 2 }),
-      loaded.weights.config.maxPositionEmbeddings,
-    ),
-    lr: optional("lr", trainDefaults.lr, { min: 0 }),
-    seed: optional("seed", trainDefaults.seed, { integer: true, min: 0 }),
-    checkpointEvery: optional("checkpoint-every", 0, { integer: true, min: 0 }),
-    padId: tokenizer.padTokenId ?? 0,
-  };
-  const examples = instructionTrainExamples(tokenizer, records);
+  const config = loraTrainConfig(
+    {
+      lora,
+      steps,
+      batchSize,
+      gradientAccumulation,
+      maxLength: optional("max-length", trainDefaults.maxLength, { integer: true, min: 2 }),
+      lr: optional("lr", trainDefaults.lr, { min: 0 }),
+      seed: optional("seed", trainDefaults.seed, { integer: true, min: 0 }),
+      warmupSteps: optional("warmup", trainDefaults.warmupSteps, { integer: true, min: 0 }),
+      weightDecay: optional("weight-decay", trainDefaults.weightDecay, { min: 0 }),
+      maxGradNorm: optional("max-grad-norm", trainDefaults.maxGradNorm, { min: 0 }),
+      checkpointEvery: optional("checkpoint-every", 0, { integer: true, min: 0 }),
+    },
+    loaded.weights.config,
+    tokenizer,
+  );
+
+  const examples = sftExamples(tokenizer, records);
   await mkdir(out, { recursive: true });
   const checkpointPath = join(out, checkpointFile);
   let resume: TrainCheckpoint | undefined;

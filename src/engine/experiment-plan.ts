@@ -102,14 +102,17 @@ export function distillRequest(experiment: Experiment, inputs: PlanInputs = {}):
   };
 }
 
-type TrainedByExperiment = "lora" | "lr" | "steps" | "batchSize" | "seed" | "maxLength";
+type TrainedByExperiment = "lora" | "lr" | "steps" | "batchSize" | "seed" | "maxLength" | "warmupSteps" | "weightDecay" | "maxGradNorm";
+
+/** What a training run's caller chooses itself: only how the run saves and measures itself, never what it computes. */
+export type OwnTrainSettings = Omit<TrainSettings, TrainedByExperiment>;
 
 /**
  * The settings both training runs use: everything that changes the trained numbers (LoRA shape,
- * learning rate, batch, steps, length, seed) comes from the experiment; what only changes when
+ * learning rate and schedule, weight decay, clipping, batch, steps, length, seed) comes from the experiment; what only changes when
  * the run saves or measures itself (checkpoints, quick evaluations) is the caller's `own`.
  */
-export function effectiveTrainSettings(own: Omit<TrainSettings, TrainedByExperiment>, experiment: Experiment): TrainSettings {
+export function effectiveTrainSettings(own: OwnTrainSettings, experiment: Experiment): TrainSettings {
   const { lora } = experiment;
   const targets = lora.targets.split(",").map((t) => t.trim().replace(/_proj$/, ""));
   const modules = loraModules.filter((m: LoraModule) => targets.includes(m));
@@ -121,6 +124,9 @@ export function effectiveTrainSettings(own: Omit<TrainSettings, TrainedByExperim
     batchSize: lora.batchSize,
     seed: experiment.seeds.train,
     maxLength: lora.maxLength,
+    warmupSteps: lora.warmupSteps,
+    weightDecay: lora.weightDecay,
+    maxGradNorm: lora.maxGradNorm,
   };
 }
 

@@ -4,7 +4,14 @@
  * stays short and readable, and a link keeps meaning the same thing when new fields get defaults.
  * Parameters without a dot (e.g. `step`) belong to the page, not the experiment, and are kept.
  */
-import { defaultExperiment, type Experiment, experimentChanges, type NormalisedExperiment, normaliseExperiment } from "./experiment";
+import {
+  decodeExperiment,
+  defaultExperiment,
+  type Experiment,
+  experimentChanges,
+  type NormalisedExperiment,
+  normaliseExperiment,
+} from "./experiment";
 
 type Level = Record<string, unknown>;
 
@@ -18,19 +25,39 @@ export function experimentToSearch(experiment: Experiment, search = ""): string 
 }
 
 export function experimentFromSearch(search: string): NormalisedExperiment {
+  return normaliseExperiment(searchFields(search), "link");
+}
+
+/** The strict reading of a link: the first unknown or bad field throws an ExperimentFieldError naming it. */
+export function decodeExperimentSearch(search: string): Experiment {
+  return decodeExperiment(searchFields(search), "link");
+}
+
+/**
+ * The link's dotted parameters as a nested object for the schema to judge. Only paths that name a
+ * field of the defaults (own keys, level by level) are nested; any other path (`__proto__.x`,
+ * `lora.constructor`, a typo) stays one flat key, which the schema reports as unknown, so no
+ * parameter can ever reach a prototype.
+ */
+function searchFields(search: string): Level {
   const defaults = defaultExperiment() as unknown as Level;
   const nested: Level = {};
   for (const [path, text] of new URLSearchParams(search)) {
     if (!path.includes(".")) continue;
     const keys = path.split(".");
+    const fallback = leafAt(defaults, keys);
+    if (fallback === undefined) {
+      nested[path] = text;
+      continue;
+    }
     let level = nested;
     for (const key of keys.slice(0, -1)) {
-      if (typeof level[key] !== "object" || level[key] === null) level[key] = {};
+      if (!Object.hasOwn(level, key)) level[key] = {};
       level = level[key] as Level;
     }
-    level[keys.at(-1) as string] = parseValue(text, leafAt(defaults, keys));
+    level[keys.at(-1) as string] = parseValue(text, fallback);
   }
-  return normaliseExperiment(nested, "link");
+  return nested;
 }
 
 function* flatten(level: Level, prefix: string): Generator<[string, unknown]> {
@@ -41,10 +68,11 @@ function* flatten(level: Level, prefix: string): Generator<[string, unknown]> {
   }
 }
 
+/** The default at a dotted path when it names a leaf field (own keys only); undefined otherwise. */
 function leafAt(level: Level, keys: string[]): unknown {
   let v: unknown = level;
-  for (const key of keys) v = typeof v === "object" && v !== null ? (v as Level)[key] : undefined;
-  return v;
+  for (const key of keys) v = typeof v === "object" && v !== null && Object.hasOwn(v, key) ? (v as Level)[key] : undefined;
+  return typeof v === "object" ? undefined : v;
 }
 
 /** Text from the URL as the type the default has, so normalisation can judge it like any other input. */

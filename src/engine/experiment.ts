@@ -3,8 +3,12 @@
  * calibration set, chosen block, distillation, LoRA, evaluation, merging, seeds). It is a plain
  * object of strings, numbers and booleans so that it serialises to a URL, a JSON manifest and
  * IndexedDB without adapters, and so that `normaliseExperiment` can check any untrusted copy
- * field by field against the defaults.
+ * field by field against the defaults. This is the one schema: URL state (experiment-url.ts),
+ * manifests (manifest.ts) and IndexedDB all read an experiment through it. It builds plain objects
+ * from the defaults' own keys only, so no key of the input (`__proto__`, `constructor`,
+ * `prototype` included) can reach a prototype.
  */
+import { trainDefaults } from "../train/train-loop";
 
 export type ModelSourceKind = "demo" | "hub" | "local";
 
@@ -51,14 +55,19 @@ export interface Experiment {
     alpha: number;
     dropout: number;
     learningRate: number;
-    epochs: number;
     batchSize: number;
     targets: string;
     steps: number;
     maxLength: number;
+    /** Linear warmup steps before the cosine decay. */
+    warmupSteps: number;
+    /** AdamW's decoupled weight decay. */
+    weightDecay: number;
+    /** Global L2 norm the gradients are clipped to (0: no clipping). */
+    maxGradNorm: number;
   };
   /** items: the first ones of each task. */
-  evaluate: { suite: string; fewShot: number; items: number };
+  evaluate: { fewShot: number; items: number };
   merge: { t: number };
   sampling: { temperature: number; topK: number; topP: number; maxTokens: number; seed: number };
   seeds: { data: number; train: number };
@@ -75,13 +84,16 @@ export function defaultExperiment(): Experiment {
       alpha: 16,
       dropout: 0.05,
       learningRate: 2e-4,
-      epochs: 2,
       batchSize: 8,
       targets: "q_proj,k_proj,v_proj,o_proj",
       steps: 20,
       maxLength: 256,
+      // The trainer's own defaults (Hugging Face TrainingArguments': no warmup, no weight decay, clip at 1).
+      warmupSteps: trainDefaults.warmupSteps,
+      weightDecay: trainDefaults.weightDecay,
+      maxGradNorm: trainDefaults.maxGradNorm,
     },
-    evaluate: { suite: "demo-suite", fewShot: 3, items: 20 },
+    evaluate: { fewShot: 3, items: 20 },
     merge: { t: 0.5 },
     sampling: { temperature: 0.7, topK: 40, topP: 0.95, maxTokens: 128, seed: 1 },
     seeds: { data: 1, train: 1 },
@@ -110,10 +122,12 @@ const numberRules: Record<string, NumberRule> = {
   "lora.alpha": { min: 0, max: 1e6 },
   "lora.dropout": { min: 0, max: 0.99 },
   "lora.learningRate": { min: 0, max: 1 },
-  "lora.epochs": { min: 0, max: 1000 },
   "lora.batchSize": { min: 1, max: 4096, integer: true },
   "lora.steps": { min: 1, max: 1_000_000, integer: true },
   "lora.maxLength": { min: 2, max: 131_072, integer: true },
+  "lora.warmupSteps": { min: 0, max: 1_000_000, integer: true },
+  "lora.weightDecay": { min: 0, max: 1 },
+  "lora.maxGradNorm": { min: 0, max: 1e6 },
   "evaluate.fewShot": { min: 0, max: 64, integer: true },
   "evaluate.items": { min: 1, max: 1_000_000, integer: true },
   "merge.t": { min: 0, max: 1 },
@@ -143,6 +157,22 @@ export interface NormalisedExperiment {
   warnings: string[];
 }
 
+/** A field of an experiment that is unknown, of the wrong type or out of range; `field` is its dotted path. */
+export class ExperimentFieldError extends Error {
+  override name = "ExperimentFieldError";
+  constructor(
+    readonly source: string,
+    readonly field: string,
+    /** What is wrong, with FIELD where the field's path goes. */
+    problem: string,
+  ) {
+    super(`${source}: ${problem.replace("FIELD", field)}`);
+  }
+}
+
+/** Fields older manifests and links carry that no step ever read; they are dropped without a word. */
+const retiredFields = new Set(["lora.epochs", "evaluate.suite"]);
+
 /**
  * Reads an experiment from untrusted input (URL, manifest, IndexedDB): missing fields take their
  * defaults, fields of the wrong type or out of range are replaced by the default with a warning,
@@ -150,8 +180,19 @@ export interface NormalisedExperiment {
  */
 export function normaliseExperiment(value: unknown, source: string): NormalisedExperiment {
   const warnings: string[] = [];
-  const experiment = mergeLevel(defaultExperiment(), value, "", source, warnings) as unknown as Experiment;
+  const experiment = readExperiment(value, source, (e) => warnings.push(e.message));
   return { experiment, warnings };
+}
+
+/** The strict reading, for what must mean exactly what it says (a manifest to replay): the first bad field throws. */
+export function decodeExperiment(value: unknown, source: string): Experiment {
+  return readExperiment(value, source, (e) => {
+    throw e;
+  });
+}
+
+function readExperiment(value: unknown, source: string, onError: (e: ExperimentFieldError) => void): Experiment {
+  return mergeLevel(defaultExperiment(), value, "", source, onError) as unknown as Experiment;
 }
 
 type Level = Record<string, unknown>;
@@ -160,27 +201,34 @@ function isObject(v: unknown): v is Level {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function mergeLevel(defaults: object, value: unknown, prefix: string, source: string, warnings: string[]): Level {
+function mergeLevel(defaults: object, value: unknown, prefix: string, source: string, onError: (e: ExperimentFieldError) => void): Level {
   const out: Level = { ...(defaults as Level) };
   if (value === undefined) return out;
   if (!isObject(value)) {
-    warnings.push(`${source}: ${prefix || "experiment"} should be an object; using defaults`);
+    onError(new ExperimentFieldError(source, prefix || "experiment", "FIELD should be an object; using defaults"));
     return out;
   }
   for (const [key, given] of Object.entries(value)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (!(key in out)) {
-      warnings.push(`${source}: unknown field ${path} ignored`);
+    // Own keys of the defaults only: `key in out` would also find `constructor` or `__proto__`.
+    if (!Object.hasOwn(out, key)) {
+      if (!retiredFields.has(path)) onError(new ExperimentFieldError(source, path, "unknown field FIELD ignored"));
       continue;
     }
     const fallback = out[key];
     if (isObject(fallback)) {
-      out[key] = mergeLevel(fallback, given, path, source, warnings);
+      out[key] = mergeLevel(fallback, given, path, source, onError);
     } else if (typeof given !== typeof fallback) {
-      warnings.push(`${source}: ${path} should be a ${typeof fallback}, got ${JSON.stringify(given)}; using ${JSON.stringify(fallback)}`);
+      onError(
+        new ExperimentFieldError(
+          source,
+          path,
+          `FIELD should be a ${typeof fallback}, got ${JSON.stringify(given)}; using ${JSON.stringify(fallback)}`,
+        ),
+      );
     } else {
       const problem = checkLeaf(path, given);
-      if (problem) warnings.push(`${source}: ${path} ${problem}; using ${JSON.stringify(fallback)}`);
+      if (problem) onError(new ExperimentFieldError(source, path, `FIELD ${problem}; using ${JSON.stringify(fallback)}`));
       else out[key] = given;
     }
   }

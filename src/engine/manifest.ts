@@ -3,7 +3,7 @@
  * defaults, so it still means the same thing if the defaults change) with when and by what it was
  * written. The UI downloads and uploads it; the CLI replays it.
  */
-import { type Experiment, normaliseExperiment } from "./experiment";
+import { decodeExperiment, type Experiment, normaliseExperiment } from "./experiment";
 
 export const manifestFormat = "prunelab.manifest";
 export const manifestVersion = 1;
@@ -36,9 +36,11 @@ export function manifestToJson(manifest: Manifest): string {
 
 /**
  * Parses a manifest file. A file that is not a Prunelab manifest, or is from a newer format version,
- * throws a ManifestError naming the file; questionable fields only produce warnings.
+ * throws a ManifestError naming the file; questionable fields only produce warnings, or with
+ * `strict` (a replay, which must compute exactly what the file says) an ExperimentFieldError
+ * naming the first of them.
  */
-export function parseManifest(text: string, fileName: string): { manifest: Manifest; warnings: string[] } {
+export function parseManifest(text: string, fileName: string, { strict = false } = {}): { manifest: Manifest; warnings: string[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -54,7 +56,9 @@ export function parseManifest(text: string, fileName: string): { manifest: Manif
       `${fileName} has manifest version ${JSON.stringify(raw.version)}; this Prunelab reads version ${manifestVersion}`,
     );
   }
-  const { experiment, warnings } = normaliseExperiment(raw.experiment, fileName);
+  const { experiment, warnings } = strict
+    ? { experiment: decodeExperiment(raw.experiment, fileName), warnings: [] }
+    : normaliseExperiment(raw.experiment, fileName);
   const app = raw.app as { version?: unknown } | undefined;
   return {
     manifest: {

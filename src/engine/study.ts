@@ -28,7 +28,8 @@ import type { SpeculationStats } from "../spec/speculative-decoding";
 import { foldLora } from "../train/fold-lora";
 import { type LoraConfig, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainConfig, type TrainExample, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
-import { instructionTrainExamples } from "./sft-examples";
+import { sftExamples } from "./sft-examples";
+import { loraTrainConfig } from "./train";
 
 /** The data a study runs on: calibration token ids, fine-tuning records, the suite, draft prompts (token ids). */
 export interface StudyData {
@@ -44,7 +45,10 @@ export interface StudySettings {
   blocks: readonly number[];
   seeds: readonly number[];
   lora: LoraConfig;
-  train: Pick<TrainConfig, "steps" | "batchSize" | "gradientAccumulation" | "maxLength" | "lr" | "warmupSteps" | "minLrRatio">;
+  train: Pick<
+    TrainConfig,
+    "steps" | "batchSize" | "gradientAccumulation" | "maxLength" | "lr" | "warmupSteps" | "minLrRatio" | "weightDecay" | "maxGradNorm"
+  >;
   distill: { maxTokens: number; batchSize: number; temperature: number; topP: number };
   /** Items per task (undefined: all). */
   evalLimit?: number;
@@ -56,7 +60,17 @@ export interface StudySettings {
 
 export const studyDefaults: Omit<StudySettings, "blocks" | "seeds"> = {
   lora: { rank: 8, alpha: 16, dropout: 0.05, modules: ["q", "v"] },
-  train: { steps: 24, batchSize: 8, gradientAccumulation: 1, maxLength: 256, lr: 2e-3, warmupSteps: 4, minLrRatio: 0 },
+  train: {
+    steps: 24,
+    batchSize: 8,
+    gradientAccumulation: 1,
+    maxLength: 256,
+    lr: 2e-3,
+    warmupSteps: 4,
+    minLrRatio: 0,
+    weightDecay: trainDefaults.weightDecay,
+    maxGradNorm: trainDefaults.maxGradNorm,
+  },
   distill: { maxTokens: 128, batchSize: 16, temperature: sdftSampling.temperature, topP: sdftSampling.topP },
   evalLimit: 20,
   evalBatchSize: 16,
@@ -208,7 +222,7 @@ export async function runStudy(gpu: Gpu, { model, data, settings }: StudyOptions
         await cached(`distilled-seed${seed}`, () => distill(gpu, original, tokenizer, data, settings, seed, report, hooks.signal)),
       );
     }
-    const sftExamples = instructionTrainExamples(tokenizer, [...data.general, ...data.math]);
+    const sftData = sftExamples(tokenizer, [...data.general, ...data.math]);
     const units: UnitResult[] = [];
     for (const p of pruned) {
       for (const [i, seed] of settings.seeds.entries()) {
@@ -218,15 +232,7 @@ export async function runStudy(gpu: Gpu, { model, data, settings }: StudyOptions
             const label = `n=${p.n} seed=${seed}`;
             const base = dropBlocks(original, p.start, p.n);
             const baseWeights = dropBlocksFromWeights(model.weights, p.start, p.n);
-            const config: TrainConfig = {
-              ...trainDefaults,
-              ...settings.train,
-              mode: "lora",
-              lora: settings.lora,
-              seed,
-              checkpointEvery: 0,
-              padId: tokenizer.padTokenId ?? 0,
-            };
+            const config = loraTrainConfig({ ...settings.train, lora: settings.lora, seed, checkpointEvery: 0 }, base.config, tokenizer);
             const fineTune = async (kind: "SFT" | "SDD", examples: readonly TrainExample[]) => {
               const t0 = performance.now();
               const run = await trainModel(gpu, base, examples, config, {
@@ -247,8 +253,8 @@ export async function runStudy(gpu: Gpu, { model, data, settings }: StudyOptions
               result.seconds = (performance.now() - t0) / 1000;
               return { result, weights };
             };
-            const sft = await fineTune("SFT", sftExamples);
-            const sdd = await fineTune("SDD", instructionTrainExamples(tokenizer, distilled[i].records));
+            const sft = await fineTune("SFT", sftData);
+            const sdd = await fineTune("SDD", sftExamples(tokenizer, distilled[i].records));
             const merged = upload(mergeWeights(sft.weights, sdd.weights, settings.mergeT));
             const mergedResult = { eval: await evaluate(merged, `${label}: merged`), draft: await asDraft(merged, `${label}: merged`) };
             releaseLlama(gpu, merged);

@@ -6,7 +6,6 @@
  */
 
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
-import { instructionMessage } from "../data/pretraining-corpus";
 import { buildWorld, demoWorldSeed } from "../data/world";
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
 import type { QuickEvalPoint } from "../eval/eval-curve";
@@ -15,16 +14,10 @@ import type { Gpu } from "../gpu/context";
 import type { Tokenizer } from "../model/tokenizer";
 import type { LoraTensors } from "../train/fold-lora";
 import { type LoraConfig, releaseLlamaLora } from "../train/llama-lora";
-import {
-  type TrainCheckpoint,
-  type TrainConfig,
-  type TrainExample,
-  type TrainStepReport,
-  trainDefaults,
-  trainModel,
-} from "../train/train-loop";
+import { type TrainCheckpoint, type TrainConfig, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import type { Job, Progress } from "./job";
 import type { ModelState } from "./model-state";
+import { sftExamples } from "./sft-examples";
 
 /** SFT trains on the original responses, SDD on the self-distilled ones. */
 export type TrainRun = "sft" | "sdd";
@@ -36,6 +29,12 @@ export interface TrainSettings {
   batchSize: number;
   seed: number;
   maxLength: number;
+  /** Steps of linear warmup before the cosine decay. */
+  warmupSteps: number;
+  /** AdamW's decoupled weight decay. */
+  weightDecay: number;
+  /** Global L2 norm gradients are clipped to (0: no clipping). */
+  maxGradNorm: number;
   /** Steps between checkpoints (0: only the final state). */
   checkpointEvery: number;
   /** Steps between quick evaluations of the adapter on the demo suite (the last step is always one); 0 = off. */
@@ -70,56 +69,41 @@ export interface TrainedAdapter {
   cancelled: boolean;
 }
 
-/** Plain layout for models without a chat template, as the SDFT prompts use. */
-const plainHeader = (message: string) => `### Instruction:\n${message}\n\n### Response:\n`;
+/** What a LoRA run's TrainConfig is built from; what is left out takes `trainDefaults` (src/train/train-loop.ts). */
+export type LoraTrainSettings = Pick<TrainConfig, "lr" | "steps" | "batchSize" | "seed" | "maxLength"> &
+  Partial<Pick<TrainConfig, "gradientAccumulation" | "warmupSteps" | "minLrRatio" | "weightDecay" | "maxGradNorm" | "checkpointEvery">> & {
+    lora: LoraConfig;
+  };
 
 /**
- * One record as a training sequence: the user's turn (the chat template's, or the plain layout) then
- * the response and end-of-sequence token; only the response and that token count in the loss.
+ * The one TrainConfig builder (the workbench, `prunelab train`, `replay` and `paper` all train
+ * through it): LoRA mode, the defaults for what the settings leave out, sequences no longer than
+ * the model's context, and padding with the tokenizer's pad token (never counted in the loss).
  */
-export function sftExample(
-  tokenizer: Pick<Tokenizer, "encode" | "encodeChat" | "chatTemplate" | "addBosByDefault" | "eosTokenId">,
-  record: AlpacaRecord,
-  maxLength: number,
-): TrainExample {
-  const message = instructionMessage(record.instruction, record.input);
-  let prompt: number[];
-  let full: number[];
-  if (tokenizer.chatTemplate !== undefined) {
-    prompt = tokenizer.encodeChat([{ role: "user", content: message }], { addGenerationPrompt: true });
-    full = tokenizer.encodeChat([
-      { role: "user", content: message },
-      { role: "assistant", content: record.output },
-    ]);
-    if (prompt.some((id, i) => full[i] !== id)) {
-      throw new Error("train: the chat template renders the user's turn differently with and without the answer");
-    }
-  } else {
-    prompt = tokenizer.encode(plainHeader(message), { bos: tokenizer.addBosByDefault });
-    const eos = tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId];
-    full = [...prompt, ...tokenizer.encode(record.output, { bos: false }), ...eos];
-  }
-  const tokens = full.slice(0, maxLength);
-  return { tokens, lossMask: tokens.map((_, i) => (i >= prompt.length ? 1 : 0)) };
+export function loraTrainConfig(
+  settings: LoraTrainSettings,
+  model: { maxPositionEmbeddings: number },
+  tokenizer: Pick<Tokenizer, "padTokenId">,
+): TrainConfig {
+  return {
+    ...trainDefaults,
+    ...settings,
+    mode: "lora",
+    maxLength: Math.min(settings.maxLength, model.maxPositionEmbeddings),
+    padId: tokenizer.padTokenId ?? 0,
+  };
 }
 
 export async function trainJob(gpu: Gpu, state: ModelState, request: TrainRequest, job: Job<TrainJobProgress>): Promise<TrainedAdapter> {
   const { run, records } = request;
   if (records.length === 0) throw new Error(`train ${run}: the dataset holds no records`);
-  const maxLength = Math.min(request.maxLength, state.model.config.maxPositionEmbeddings);
-  const dataset = records.map((r) => sftExample(state.tokenizer, r, maxLength));
-  const config: TrainConfig = {
-    ...trainDefaults,
-    mode: "lora",
-    lora: request.lora,
-    lr: request.lr,
-    steps: request.steps,
-    batchSize: request.batchSize,
-    seed: request.seed,
-    maxLength,
-    checkpointEvery: request.checkpointEvery,
-    padId: state.tokenizer.padTokenId ?? 0,
-  };
+  const dataset = sftExamples(state.tokenizer, records);
+  const { lora, lr, steps, batchSize, seed, maxLength, warmupSteps, weightDecay, maxGradNorm, checkpointEvery } = request;
+  const config = loraTrainConfig(
+    { lora, lr, steps, batchSize, seed, maxLength, warmupSteps, weightDecay, maxGradNorm, checkpointEvery },
+    state.model.config,
+    state.tokenizer,
+  );
   const progress = (done: number, extra: Partial<TrainJobProgress> = {}) =>
     job.progress({ phase: `training ${run.toUpperCase()}`, done, total: request.steps, unit: "items", run, ...extra });
   progress(request.resume?.step ?? 0);

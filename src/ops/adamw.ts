@@ -12,8 +12,12 @@ export interface AdamWHyperparameters {
   weightDecay: number;
 }
 
-/** torch.optim.AdamW's defaults, so a run exported to PyTorch continues with the same optimizer. */
-export const adamwDefaults: Omit<AdamWHyperparameters, "lr"> = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+/**
+ * torch.optim.AdamW's betas and eps, so a run exported to PyTorch continues with the same optimizer.
+ * Weight decay is not here: it is a training setting with one default (TrainConfig.weightDecay,
+ * src/train/train-loop.ts: 0, as Hugging Face's Trainer), not torch's bare-optimizer 0.01.
+ */
+export const adamwDefaults: Omit<AdamWHyperparameters, "lr" | "weightDecay"> = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
 /** First and second moments of one parameter tensor. */
 export interface AdamWState {

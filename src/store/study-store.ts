@@ -13,13 +13,13 @@ import {
   distillRequest,
   effectiveTrainSettings,
   evaluateRequest,
+  type OwnTrainSettings,
   type PlanInputs,
   studyDatasets,
   trainRuns,
 } from "../engine/experiment-plan";
-import type { TrainRun, TrainSettings } from "../engine/train";
+import type { TrainRun } from "../engine/train";
 import { type SavedDistillation, type SavedTrainRun, StudyRecords, trainKey } from "../persist/study-records";
-import { loraDefaults } from "../train/llama-lora";
 import type { RpcError } from "../worker/rpc";
 import { engineClient, engineMissing, type RunningJob, startJob, useWorkbench, withProgress } from "./workbench-store";
 
@@ -27,8 +27,8 @@ export interface StudyState {
   /** What the experiment names but cannot hold: an uploaded fine-tuning JSONL, edited SDFT templates. */
   distillInputs: Pick<PlanInputs, "finetune" | "template">;
   distillation?: SavedDistillation;
-  /** Only checkpointing and quick evaluation count: the rest comes from the experiment (effectiveTrainSettings). */
-  trainSettings: TrainSettings;
+  /** Checkpointing and quick evaluation: everything else comes from the experiment (effectiveTrainSettings). */
+  trainSettings: OwnTrainSettings;
   runs: Partial<Record<TrainRun, SavedTrainRun>>;
   evaluation?: EvaluatedModel[];
   job?: RunningJob;
@@ -40,12 +40,6 @@ export interface StudyState {
 export const useStudy = create<StudyState>(() => ({
   distillInputs: {},
   trainSettings: {
-    lora: loraDefaults,
-    lr: 1e-4,
-    steps: 20,
-    batchSize: 8,
-    seed: 1,
-    maxLength: 256,
     checkpointEvery: 5,
     // A quarter of the run, on a handful of items per task: a curve of 4 points that costs little.
     evalEvery: 5,
@@ -72,7 +66,7 @@ export function restoreStudy(): Promise<StudyRecords | undefined> {
       set({
         ...(distillation ? { distillation } : {}),
         // Over the defaults: runs saved before a setting existed lack it.
-        ...((sft ?? sdd) ? { trainSettings: { ...get().trainSettings, ...(sft ?? sdd)?.settings } } : {}),
+        ...((sft ?? sdd) ? { trainSettings: ownSettings({ ...get().trainSettings, ...(sft ?? sdd)?.settings }) } : {}),
         runs: { ...(sft ? { sft } : {}), ...(sdd ? { sdd } : {}) },
         evaluation,
       });
@@ -80,6 +74,11 @@ export function restoreStudy(): Promise<StudyRecords | undefined> {
     })
     .catch(() => undefined);
   return records;
+}
+
+/** The caller's own part of saved run settings (a saved run also holds what the experiment set). */
+function ownSettings({ checkpointEvery, evalEvery, evalItems }: OwnTrainSettings): OwnTrainSettings {
+  return { checkpointEvery, evalEvery, evalItems };
 }
 
 export function updateStudy(change: Partial<Pick<StudyState, "distillInputs" | "trainSettings">>): void {

@@ -53,7 +53,13 @@ export interface TrainConfig {
   padId: number;
 }
 
-/** SDFT's LoRA recipe where it applies (lr 1e-4, cosine, effective batch 8). */
+/**
+ * The trainer's defaults, stated once: SDFT's LoRA recipe where it applies (lr 1e-4, cosine,
+ * effective batch 8), and for the optimizer Hugging Face TrainingArguments' defaults, which SDFT's
+ * runs keep: no warmup, weight decay 0 (AdamW's decoupled decay is off unless asked for) and the
+ * global gradient norm clipped to 1. `prunelab train`/`paper` flags and the experiment's
+ * lora.warmupSteps / weightDecay / maxGradNorm override them.
+ */
 export const trainDefaults: Omit<TrainConfig, "mode" | "steps"> = {
   batchSize: 8,
   gradientAccumulation: 1,

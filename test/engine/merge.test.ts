@@ -71,7 +71,18 @@ describe.skipIf(!hasStories260k)("the engine's merge jobs on stories260K", () =>
     const engine = createEngine(() => nodeGpu());
     await engine.loadModel({ kind: "files", files: [picked("stories260K.bin"), picked("tok512.bin")] }, job());
     await engine.prune({ start: 3, count: 1 }, job());
-    const settings = { lora: loraDefaults, lr: 0.05, steps: 2, batchSize: 2, seed: 3, maxLength: 32, checkpointEvery: 0 };
+    const settings = {
+      lora: loraDefaults,
+      lr: 0.05,
+      steps: 2,
+      batchSize: 2,
+      seed: 3,
+      maxLength: 32,
+      warmupSteps: 0,
+      weightDecay: 0,
+      maxGradNorm: 1,
+      checkpointEvery: 0,
+    };
     const quiet = { ...settings, evalEvery: 0, evalItems: 1 };
     const records = [
       { instruction: "Tell a story.", input: "", output: "Once upon a time there was a cat." },

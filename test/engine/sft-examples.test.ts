@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { instructionTrainExamples } from "../../src/engine/sft-examples";
+import { sftExamples } from "../../src/engine/sft-examples";
 import { tinyChatTokenizer } from "../eval/tiny-chat-llama";
 
 const record = { instruction: "Greet the cat.", input: "politely", output: "hello cat" };
 
-describe("instructionTrainExamples", () => {
+describe("sftExamples", () => {
   it("renders the chat template and counts the loss on the assistant's turn only, its end token included", () => {
-    const [example] = instructionTrainExamples(tinyChatTokenizer, [record]);
+    const [example] = sftExamples(tinyChatTokenizer, [record]);
     const whole = tinyChatTokenizer.applyChatTemplate([
       { role: "user", content: "Greet the cat.\n\npolitely" },
       { role: "assistant", content: "hello cat" },
@@ -32,7 +32,7 @@ describe("instructionTrainExamples", () => {
       bosTokenId: tinyChatTokenizer.bosTokenId,
       eosTokenId: 2,
     };
-    const [example] = instructionTrainExamples(plain, [{ ...record, input: "" }]);
+    const [example] = sftExamples(plain, [{ ...record, input: "" }]);
     const prompt = tinyChatTokenizer.encode("Greet the cat.\n", { bos: true });
     expect(prompt[0]).toBe(tinyChatTokenizer.bosTokenId);
     expect(example.tokens).toEqual([...prompt, ...tinyChatTokenizer.encode("hello cat", { bos: false }), 2]);

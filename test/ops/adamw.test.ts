@@ -43,7 +43,7 @@ describe("adamw", () => {
   it("with grad stats, clips by their scale and skips the whole update when the gradient is not finite", async () => {
     const gpu = await testGpu();
     const n = 333;
-    const hp = { ...adamwDefaults, lr: 3e-3 };
+    const hp = { ...adamwDefaults, weightDecay: 0.01, lr: 3e-3 };
     const param = randn(n, 7);
     const grad = randn(n, 8, 5);
     const pt = gpu.upload(param, [n]);
@@ -77,7 +77,7 @@ describe("adamw", () => {
     const pt = gpu.upload(randn(6, 1), [2, 3]);
     const gt = gpu.upload(randn(6, 2), [3, 2]);
     const state = createAdamWState(gpu, pt);
-    const hp = { ...adamwDefaults, lr: 1e-3 };
+    const hp = { ...adamwDefaults, weightDecay: 0.01, lr: 1e-3 };
     expect(() => adamwStep(gpu, pt, gt, state, hp, 1)).toThrow(/adamwStep: grad has shape \[3, 2\], expected \[2, 3\]/);
     expect(() => adamwStep(gpu, pt, pt, state, hp, 0)).toThrow(/step must be an integer ≥ 1/);
     gpu.release(pt, gt, state.m, state.v);
