@@ -13,6 +13,7 @@ import { instructionMessage } from "../data/pretraining-corpus";
 import { buildWorld, demoWorldSeed } from "../data/world";
 import { runStudy, type StudyData, type StudySettings, type StudyStore, studyDefaults } from "../engine/study";
 import { studyCurvesCsv, studyTable } from "../engine/study-report";
+import { resultsJson } from "../export/results-files";
 import { loadModelFromPath } from "../model/load-model-path";
 import { encodeCalibration } from "../prune/calibration";
 import { number, parseCommand, required, UsageError } from "./cli-args";
@@ -153,7 +154,7 @@ export async function paperCommand(argv: readonly string[], io: CliIo): Promise<
       seconds,
       ...result,
     };
-    await writeFile(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(join(out, "results.json"), resultsJson(results));
     await writeFile(
       join(out, "results.md"),
       `# Prunelab paper run\n\n\`${results.command}\` on ${modelPath}, ${settings.seeds.length} seed(s), ` +

@@ -1,31 +1,24 @@
 /**
  * `prunelab replay`: a run manifest (the UI's "Download manifest") replayed headless through the
- * engine the workbench's worker serves, every request built from the experiment by the same
- * functions the UI's steps use (src/experiment/experiment-plan.ts): analysis → prune → distil →
- * SFT and SDD → evaluation of original, pruned, both fine-tunes and their SLERP merge. Writes
- * DIR/results.json (every number and the manifest replayed) and prints the table.
+ * engine the workbench's worker serves, by runExperiment (src/engine/experiment-run.ts), every
+ * request built from the experiment by the functions the UI's steps use: analysis → prune → distil
+ * → SFT and SDD → evaluation of original, pruned, both fine-tunes and their SLERP merge. Writes
+ * DIR/results.json (every number and the manifest replayed) and DIR/adapters/{sft,sdd}/ (PEFT),
+ * and prints the table. This command adds only argument parsing and files.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { createEngine } from "../engine/engine";
 import type { Experiment } from "../engine/experiment";
-import {
-  analyzeRequest,
-  chooseBlock,
-  distillRequest,
-  effectiveTrainSettings,
-  evaluateRequest,
-  type PlanInputs,
-  studyDatasets,
-  studyEvalModels,
-  trainRuns,
-} from "../engine/experiment-plan";
-import type { Job, Progress } from "../engine/job";
+import { type PlanInputs, trainRuns } from "../engine/experiment-plan";
+import { runExperiment } from "../engine/experiment-run";
+import type { Progress } from "../engine/job";
 import { parseManifest } from "../engine/manifest";
 import type { PickedFile } from "../engine/requests";
-import type { TrainedAdapter, TrainRun } from "../engine/train";
 import { qualityRecovery } from "../eval/quality-recovery";
+import { peftAdapterFiles } from "../export/peft-adapter";
+import { resultsJson } from "../export/results-files";
 import { nodeGpu } from "../gpu/node-gpu";
 import { downloadModel } from "../model/hub";
 import { createNodeHubCache } from "../model/hub-cache-node";
@@ -39,7 +32,8 @@ export const replayUsage = `  prunelab replay --manifest FILE --out DIR [--model
       redundant), distillation, SFT and SDD, evaluation and the SLERP merge at merge.t. The model:
       demo → --model or public/models/demo; hub → downloaded (cache --hub-cache, default
       ~/.cache/prunelab/hub); local → --model PATH. --calib / --data give the calibration text or
-      Alpaca JSONL a manifest names but cannot hold. Writes DIR/results.json.`;
+      Alpaca JSONL a manifest names but cannot hold. Writes DIR/results.json and the two adapters
+      (PEFT) under DIR/adapters/sft and DIR/adapters/sdd.`;
 
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -66,31 +60,30 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     inputs.calibration = name.endsWith(".jsonl") ? { kind: "jsonl", name, text } : { kind: "text", text };
   }
   if (values.data) inputs.finetune = { name: basename(values.data), text: await readFile(values.data, "utf8") };
-  // Built before the model loads, so that data the manifest names but nobody gave is said at once.
-  const analysis = analyzeRequest(experiment, inputs);
-  const distillation = distillRequest(experiment, inputs);
 
   const started = performance.now();
-  const engine = createEngine(() => nodeGpu());
-  const job = <P>(report: (p: P) => void = () => {}): Job<P> => ({ signal: new AbortController().signal, progress: report });
   let lastPhase = "";
   const show = (p: Progress) => {
     if (p.phase !== lastPhase) io.stderr(`${lastPhase ? "\n" : ""}${p.phase}`);
     lastPhase = p.phase;
     if (p.total > 0) io.stderr(`\r${p.phase}: ${p.done}/${p.total}`);
   };
-
-  const card = await engine.loadModel({ kind: "files", files: await modelFiles(experiment.model, values) }, job(show));
-  const analyzed = (await engine.analyze(analysis, job(show))).analysis;
-  const block = chooseBlock(experiment, analyzed, size);
-  const pruned = await engine.prune(block, job(show));
-  const distilled = await engine.distill(distillation, job(show));
-  const datasets = studyDatasets(distilled.examples);
-  const adapters: Partial<Record<TrainRun, TrainedAdapter>> = {};
-  // Without checkpoints or quick evaluations: neither changes what is trained.
-  const settings = effectiveTrainSettings({ checkpointEvery: 0, evalEvery: 0, evalItems: 1 }, experiment);
-  for (const run of trainRuns) adapters[run] = await engine.train({ ...settings, run, records: datasets[run] }, job(show));
-  const evaluation = await engine.evaluate(evaluateRequest(experiment, studyEvalModels(experiment, adapters, true)), job(show));
+  // The engine the workbench's worker serves, in-process, through the same plan as the workbench's steps.
+  const engine = createEngine(() => nodeGpu());
+  const {
+    card,
+    analysis: analyzed,
+    block,
+    perplexity,
+    distilled,
+    adapters,
+    evaluation,
+  } = await runExperiment(engine, experiment, {
+    model: { kind: "files", files: await modelFiles(experiment.model, values) },
+    inputs,
+    size,
+    onProgress: show,
+  });
   io.stderr("\n");
 
   const original = evaluation.find((r) => r.label === "original")?.result.average ?? 0;
@@ -104,7 +97,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     version: 1,
     model: card.name,
     block,
-    perplexity: pruned.perplexity ?? null,
+    perplexity: perplexity ?? null,
     analysis: analyzed,
     distillation: { kept: distilled.kept, replaced: distilled.replaced, examples: distilled.examples },
     // Wall times are left out: they are the only numbers a replay does not reproduce.
@@ -114,7 +107,14 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     manifest,
   };
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(out, "results.json"), resultsJson(results));
+  // The adapters as PEFT folders, so a replay can be checked against the workbench bit for bit.
+  for (const run of trainRuns) {
+    const adapter = adapters[run];
+    if (!adapter) continue;
+    await mkdir(join(out, "adapters", run), { recursive: true });
+    for (const [name, bytes] of peftAdapterFiles(adapter)) await writeFile(join(out, "adapters", run, name), bytes);
+  }
   const width = Math.max(...table.map((r) => r.model.length));
   io.stdout(
     [

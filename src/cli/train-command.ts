@@ -14,12 +14,13 @@ import { sftExamples } from "../engine/sft-examples";
 import { loraTrainConfig } from "../engine/train";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
+import { lossCsv } from "../export/loss-csv";
 import { peftAdapterFiles } from "../export/peft-adapter";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { decodeCheckpoint, encodeCheckpoint } from "../train/checkpoint-file";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
-import { type TrainCheckpoint, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
+import { type TrainCheckpoint, trainDefaults, trainModel } from "../train/train-loop";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
@@ -168,7 +169,10 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
       baseModel: modelPath,
     });
     for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
-    await writeFile(join(out, "loss.csv"), lossCsv(run.history));
+    await writeFile(
+      join(out, "loss.csv"),
+      lossCsv([], ["step", "loss", "lr", "grad_norm", "counted_tokens", "tokens", "skipped"], [{ labels: {}, history: run.history }]),
+    );
     if (points.length > 0) await writeFile(join(out, "eval.csv"), evalCurvesCsv([{ run: "train", points }]));
     const last = run.history.at(-1);
     io.stdout(
@@ -187,9 +191,4 @@ function parseModules(text: string): LoraModule[] {
     throw new UsageError(`--modules must be a comma-separated subset of ${loraModules.join(",")}, got '${text}'`);
   }
   return names as LoraModule[];
-}
-
-function lossCsv(history: readonly TrainStepReport[]): string {
-  const rows = history.map((s) => [s.step, s.loss, s.lr, s.gradNorm, s.countedTokens, s.tokens, s.skipped ?? ""].join(","));
-  return `step,loss,lr,grad_norm,counted_tokens,tokens,skipped\n${rows.join("\n")}\n`;
 }

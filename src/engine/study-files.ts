@@ -8,8 +8,10 @@
  */
 import { type AlpacaRecord, toAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
+import { lossCsv } from "../export/loss-csv";
 import { mergekitSlerpYaml } from "../export/mergekit-slerp";
 import { peftAdapterFiles } from "../export/peft-adapter";
+import { resultsJson } from "../export/results-files";
 import type { LayerAnalysis } from "../prune/layer-analysis";
 import { layerDistancesCsv } from "../prune/layer-analysis-files";
 import { mergekitSliceYaml } from "../prune/mergekit-slice";
@@ -32,12 +34,13 @@ export interface StudyOutputs {
   evaluation?: EvaluatedModel[];
 }
 
-/** Every run's steps, one row each, for plotting elsewhere. */
+/** Every run's steps, one row each, for plotting elsewhere (loss_curves.csv). */
 export function lossCurvesCsv(adapters: readonly Pick<TrainedAdapter, "run" | "history">[]): string {
-  const rows = adapters.flatMap((a) =>
-    a.history.map((h) => [a.run, h.step, h.loss, h.gradNorm, h.lr, h.countedTokens, h.skipped ?? ""].join(",")),
+  return lossCsv(
+    ["run"],
+    ["step", "loss", "grad_norm", "lr", "counted_tokens", "skipped"],
+    adapters.map((a) => ({ labels: { run: a.run }, history: a.history })),
   );
-  return `${["run,step,loss,grad_norm,lr,counted_tokens,skipped", ...rows].join("\n")}\n`;
 }
 
 const text = (name: string, contents: string): ExportedFile => ({ name, bytes: new TextEncoder().encode(contents) });
@@ -77,6 +80,6 @@ export function studyFiles(study: StudyOutputs): ExportedFile[] {
   };
   if (study.adapters.length > 0) files.push(text("loss_curves.csv", lossCurvesCsv(study.adapters)));
   if (study.evalCurves?.some((c) => c.points.length > 0)) files.push(text("eval_curves.csv", evalCurvesCsv(study.evalCurves)));
-  files.push(text("results.json", `${JSON.stringify(results, null, 2)}\n`));
+  files.push(text("results.json", resultsJson(results)));
   return files;
 }

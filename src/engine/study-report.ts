@@ -6,6 +6,7 @@
  */
 import { qualityRecovery } from "../eval/quality-recovery";
 import type { SuiteResult } from "../eval/suite-runner";
+import { lossCsv } from "../export/loss-csv";
 import type { DraftStats, StudyResult } from "./study";
 
 export type StudyRowLabel = "original" | "pruned" | "pruned+SFT" | "pruned+SDD" | "merged";
@@ -101,16 +102,13 @@ export function studyTable(result: StudyResult): string {
   return `${lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n")}\n`;
 }
 
-/** Training loss per step of every fine-tuning run. */
+/** Training loss per step of every fine-tuning run (curves.csv). */
 export function studyCurvesCsv(result: StudyResult): string {
-  const lines = ["blocks,start,seed,run,step,loss,lr,grad_norm,skipped"];
-  for (const u of result.units) {
-    for (const [run, history] of [
-      ["sft", u.sft.history],
-      ["sdd", u.sdd.history],
-    ] as const) {
-      for (const s of history) lines.push([u.n, u.start, u.seed, run, s.step, s.loss, s.lr, s.gradNorm, s.skipped ?? ""].join(","));
-    }
-  }
-  return `${lines.join("\n")}\n`;
+  return lossCsv(
+    ["blocks", "start", "seed", "run"],
+    ["step", "loss", "lr", "grad_norm", "skipped"],
+    result.units.flatMap((u) =>
+      (["sft", "sdd"] as const).map((run) => ({ labels: { blocks: u.n, start: u.start, seed: u.seed, run }, history: u[run].history })),
+    ),
+  );
 }

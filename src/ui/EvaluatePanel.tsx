@@ -7,9 +7,8 @@
  */
 import { useEffect, useRef, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
-import type { EvaluatedModel } from "../engine/evaluate";
 import { studyEvalModels } from "../engine/experiment-plan";
-import { qualityRecovery } from "../eval/quality-recovery";
+import { percent, recoveryCell, resultsCsv } from "../export/results-files";
 import { usePruneStep } from "../store/prune-store";
 import { evaluate, restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
@@ -19,21 +18,6 @@ import { ErrorNote } from "./ErrorNote";
 import { ExperimentFields } from "./ExperimentFields";
 import { panelFields } from "./experiment-fields";
 import { JobProgress } from "./JobProgress";
-
-const percent = (x: number) => (100 * x).toFixed(1);
-
-/** Recovery is against the "original" row; without one (or with a zero average) it is not defined. */
-function recovery(row: EvaluatedModel, rows: readonly EvaluatedModel[]): string {
-  const original = rows.find((r) => r.label === "original")?.result.average;
-  return original ? qualityRecovery(row.result.average, original).toFixed(1) : "—";
-}
-
-export function resultsCsv(rows: readonly EvaluatedModel[]): string {
-  const tasks = rows[0]?.result.tasks ?? [];
-  const header = ["model", ...tasks.map((t) => `${t.name} (${t.metric})`), "average", "recovery %"];
-  const lines = rows.map((r) => [r.label, ...r.result.tasks.map((t) => percent(t.score)), percent(r.result.average), recovery(r, rows)]);
-  return `${[header, ...lines].map((cells) => cells.map((c) => JSON.stringify(c)).join(",")).join("\n")}\n`;
-}
 
 export function EvaluatePanel() {
   const card = useWorkbench((s) => s.model.card);
@@ -124,7 +108,7 @@ export function EvaluatePanel() {
                     </td>
                   ))}
                   <td>{percent(r.result.average)}</td>
-                  <td>{recovery(r, rows)}</td>
+                  <td>{recoveryCell(r, rows)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,8 +1,9 @@
 /**
  * `prunelab replay` on the demo model: a small manifest replayed twice gives the same numbers, and
- * they are the numbers the workbench computes: its engine, loading the demo model over HTTP as the
- * app serves it, sent the requests its steps build from the same experiment (with their own
- * checkpointing and quick evaluation, which must not change what is trained).
+ * they are the numbers the workbench computes, bit for bit (adapters, losses, scores): its engine
+ * behind the worker's RPC, loading the demo model over HTTP as the app serves it, running the same
+ * experiment plan (with the Train step's own checkpointing and quick evaluation, which must not
+ * change what is trained). Real WGSL on lavapipe, never a mocked GPU.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -10,24 +11,21 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MessageChannel } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEngine } from "../../src/engine/engine";
 import { defaultExperiment, type Experiment } from "../../src/engine/experiment";
-import {
-  analyzeRequest,
-  chooseBlock,
-  distillRequest,
-  effectiveTrainSettings,
-  evaluateRequest,
-  studyDatasets,
-  studyEvalModels,
-  trainRuns,
-} from "../../src/engine/experiment-plan";
-import type { Job } from "../../src/engine/job";
+import { trainRuns } from "../../src/engine/experiment-plan";
+import { runExperiment } from "../../src/engine/experiment-run";
 import { createManifest, manifestToJson } from "../../src/engine/manifest";
-import type { TrainedAdapter, TrainRun } from "../../src/engine/train";
+import type { TrainedAdapter } from "../../src/engine/train";
+import { readPeftAdapter } from "../../src/export/peft-adapter";
 import { nodeGpu } from "../../src/gpu/node-gpu";
+import { type HostTensor, toFloat32 } from "../../src/model/host-tensor";
 import { useStudy } from "../../src/store/study-store";
+import { engineOverRpc } from "../../src/worker/engine-over-rpc";
+import type { EngineMethods } from "../../src/worker/protocol";
+import { type MessagePortLike, RpcClient, serveRpc } from "../../src/worker/rpc";
 import { runCliCaptured } from "./cli-harness";
 
 const demoFolder = new URL("../../public/models/demo", import.meta.url).pathname;
@@ -47,7 +45,8 @@ function smallExperiment(): Experiment {
   return e;
 }
 
-const job = <P>(): Job<P> => ({ signal: new AbortController().signal, progress: () => {} });
+/** A tensor's f32 bit patterns, so that equality is to the bit (−0 ≠ 0, every NaN payload counts). */
+const bits = (t: HostTensor) => new Uint32Array(Float32Array.from(toFloat32(t)).buffer);
 const withoutTimes = <T extends { elapsedMs: number }>({ elapsedMs: _, ...rest }: T) => rest;
 
 describe("prunelab replay", () => {
@@ -75,38 +74,53 @@ describe("prunelab replay", () => {
       "pruned + SLERP(SFT, SDD) t = 0.3",
     ]);
 
-    // The workbench's path: the demo model fetched as the app serves it, requests as its stores build them.
+    // The workbench's path: the engine behind the worker's RPC (a real MessageChannel: structured
+    // clones both ways), the demo model fetched as the app serves it, the Train step's own settings
+    // checkpointing and quick-evaluating every step (which must not change what is trained).
     const server = createServer(async (request, response) => {
       const name = request.url?.match(/^\/models\/demo\/([\w.]+)$/)?.[1];
       const body = name ? await readFile(join(demoFolder, name)).catch(() => undefined) : undefined;
       response.writeHead(body ? 200 : 404).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port1, port2 } = new MessageChannel();
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const engine = createEngine(
-        () => nodeGpu(),
-        () => new URL("/models/demo/", base),
+      serveRpc<EngineMethods>(
+        port2 as unknown as MessagePortLike,
+        createEngine(
+          () => nodeGpu(),
+          () => new URL("/models/demo/", base),
+        ),
       );
-      await engine.loadModel({ kind: "demo" }, job());
-      const { analysis } = await engine.analyze(analyzeRequest(experiment), job());
-      expect(analysis).toEqual(first.analysis);
-      const block = chooseBlock(experiment, analysis, 2);
-      expect(block).toEqual(first.block);
-      await engine.prune(block, job());
-      const distilled = await engine.distill(distillRequest(experiment), job());
-      expect(distilled.examples).toEqual(first.distillation.examples);
-      const datasets = studyDatasets(distilled.examples);
-      // The Train step's own settings, checkpointing and quick-evaluating every step.
+      const client = new RpcClient<EngineMethods>(port1 as unknown as MessagePortLike);
+      const worker = engineOverRpc(client, ["loadModel", "analyze", "prune", "distill", "train", "evaluate"]);
       const own = { ...useStudy.getState().trainSettings, checkpointEvery: 1, evalEvery: 1, evalItems: 1 };
-      const adapters: Partial<Record<TrainRun, TrainedAdapter>> = {};
-      for (const run of trainRuns) {
-        adapters[run] = await engine.train({ ...effectiveTrainSettings(own, experiment), run, records: datasets[run] }, job());
-        expect(adapters[run]?.history.map(withoutTimes)).toEqual(first.training.find((t: { run: string }) => t.run === run).history);
+      const run = await runExperiment(worker, experiment, { model: { kind: "demo" }, size: 2, own });
+      expect(run.analysis).toEqual(first.analysis);
+      expect(run.block).toEqual(first.block);
+      expect(run.distilled.examples).toEqual(first.distillation.examples);
+      for (const name of trainRuns) {
+        const adapter = run.adapters[name] as TrainedAdapter;
+        // Losses, gradient norms and rates step by step, to the bit (toEqual compares numbers exactly).
+        expect(adapter.history.map(withoutTimes)).toEqual(first.training.find((t: { run: string }) => t.run === name).history);
+        // The adapter's tensors, byte for byte, against the PEFT file the CLI wrote.
+        const cli = readPeftAdapter(
+          readFileSync(join(dir, "a", "adapters", name, "adapter_config.json"), "utf8"),
+          new Uint8Array(readFileSync(join(dir, "a", "adapters", name, "adapter_model.safetensors"))),
+        );
+        expect(Object.keys(cli.tensors).sort()).toEqual(Object.keys(adapter.tensors).sort());
+        for (const [key, tensor] of Object.entries(adapter.tensors)) {
+          expect(cli.tensors[key].shape).toEqual(tensor.shape);
+          expect(bits(cli.tensors[key])).toEqual(bits(tensor));
+        }
+        expect(cli.config).toEqual(adapter.config);
       }
-      const rows = await engine.evaluate(evaluateRequest(experiment, studyEvalModels(experiment, adapters, true)), job());
-      expect(rows).toEqual(first.evaluation);
+      // Every score of every model, exactly.
+      expect(run.evaluation).toEqual(first.evaluation);
     } finally {
+      port1.close();
+      port2.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }, 600_000);
