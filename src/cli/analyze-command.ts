@@ -10,7 +10,7 @@ import { calibrationFromJsonl, encodeCalibration } from "../prune/calibration";
 import { analyzeLayers } from "../prune/layer-analysis";
 import { layerAnalysisJson, layerDistancesCsv } from "../prune/layer-analysis-files";
 import { number, parseCommand, required } from "./cli-args";
-import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
+import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
 
 export const analyzeUsage = `  prunelab analyze --model PATH [--tokenizer PATH] --calib FILE.jsonl [--max-samples K] [--seq-len S]
                    --json OUT.json [--csv OUT.csv]

@@ -11,7 +11,7 @@ import type { DistillKind } from "../distill/sdft-template";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required, UsageError } from "./cli-args";
-import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
+import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
 
 export const distillUsage = `  prunelab distill --model PATH [--tokenizer PATH] --data IN.jsonl --out OUT.jsonl [--kind general|math]
                    [--temperature T] [--top-p P] [--seed S] [--max-tokens N] [--batch-size B]

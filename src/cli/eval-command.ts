@@ -10,7 +10,7 @@ import { parseEvalSuite } from "../eval/task-format";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required } from "./cli-args";
-import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
+import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
 
 export const evalUsage = `  prunelab eval --model PATH [--tokenizer PATH] --tasks FILE.json [--limit N] [--batch-size B]
                 [--json OUT.json] [--original RESULTS.json]

@@ -9,7 +9,7 @@ import { mergeWeights } from "../merge/slerp";
 import { loadModelFromPath } from "../model/load-model-path";
 import { hfFolderFiles } from "../prune/hf-folder-export";
 import { number, parseCommand, required, UsageError } from "./cli-args";
-import type { CliIo } from "./run-cli";
+import type { CliIo } from "./command-io";
 
 export const mergeUsage = `  prunelab merge --a DIR --b DIR --t T --out DIR
       SLERP-merges two models of the same architecture into DIR (a Hugging Face folder with a's

@@ -1,5 +1,5 @@
 /**
- * `prunelab paper`: the whole study on the demo world, headless (src/study/study.ts), written as
+ * `prunelab paper`: the whole study on the demo world, headless (src/engine/study.ts), written as
  * results.json (every number, the settings, versions and timings), results.md (the paper's table
  * in miniature) and curves.csv (training loss per step). Each finished piece is kept as
  * DIR/units/KEY.json, so a run started again with the same arguments skips what is done.
@@ -17,7 +17,7 @@ import { resultsJson } from "../export/results-files";
 import { loadModelFromPath } from "../model/load-model-path";
 import { encodeCalibration } from "../prune/calibration";
 import { number, parseCommand, required, UsageError } from "./cli-args";
-import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
+import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
 
 const defaultTrainExamples = 160;
 

@@ -8,7 +8,7 @@ import { loadModelFromPath } from "../model/load-model-path";
 import { dropBlocksFromWeights } from "../prune/drop-blocks";
 import { hfFolderFiles } from "../prune/hf-folder-export";
 import { number, parseCommand, required } from "./cli-args";
-import type { CliIo } from "./run-cli";
+import type { CliIo } from "./command-io";
 
 export const pruneUsage = `  prunelab prune --model PATH [--tokenizer PATH] --start l --n n --out DIR
       Writes the model without blocks l … l+n−1 (0-based) to DIR as a Hugging Face folder

@@ -23,7 +23,7 @@ import { nodeGpu } from "../gpu/node-gpu";
 import { downloadModel } from "../model/hub";
 import { createNodeHubCache } from "../model/hub-cache-node";
 import { number, parseCommand, required, UsageError } from "./cli-args";
-import type { CliIo } from "./run-cli";
+import type { CliIo } from "./command-io";
 
 export const replayUsage = `  prunelab replay --manifest FILE --out DIR [--model PATH] [--tokenizer PATH] [--count N]
                   [--calib FILE] [--data FILE] [--hub-cache DIR]

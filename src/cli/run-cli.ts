@@ -1,19 +1,16 @@
 /**
  * The `prunelab` commands over the library: load a model from a path, report it, generate. Output
  * goes through `io` so tests can run the CLI in-process; the exit code is returned, not exited.
- * A command is a function of its own argv (after its name); register new ones in `commands`.
+ * A command is a function of its own argv (after its name) in its own file; register new ones in
+ * `commands` (the one table) and their usage in the help list below.
  */
-import type { Gpu } from "../gpu/context";
-import { acquireGpu, noWebGpuHelp } from "../gpu/device";
-import { nodeGpu } from "../gpu/node-gpu";
 import { generate } from "../model/generate";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
-import type { LoadedModel } from "../model/load-model-files";
 import { loadModelFromPath } from "../model/load-model-path";
-import { Tokenizer } from "../model/tokenizer";
 import { memoryReport } from "../prune/memory-report";
 import { analyzeCommand, analyzeUsage } from "./analyze-command";
 import { parseGenerateArgs, parseInfoArgs, UsageError, usage } from "./cli-args";
+import { type CliCommand, type CliIo, cliGpu, tokenizerOf } from "./command-io";
 import { distillCommand, distillUsage } from "./distill-command";
 import { evalCommand, evalUsage } from "./eval-command";
 import { mergeCommand, mergeUsage } from "./merge-command";
@@ -22,13 +19,6 @@ import { pruneCommand, pruneUsage } from "./prune-command";
 import { replayCommand, replayUsage } from "./replay-command";
 import { speculateCommand, speculateUsage } from "./speculate-command";
 import { trainCommand, trainUsage } from "./train-command";
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export type CliCommand = (argv: readonly string[], io: CliIo) => Promise<void>;
 
 const commands: Record<string, CliCommand> = {
   info: infoCommand,
@@ -62,24 +52,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`prunelab: ${(e as Error).message.split("\n")[0]}${hint}\n`);
     return 1;
   }
-}
-
-/** The GPU for a command, or an error that says what to install. */
-export async function cliGpu(): Promise<Gpu> {
-  return acquireGpu(nodeGpu()).catch((e: Error) => {
-    throw new Error(
-      `no GPU: ${e.message.replace(noWebGpuHelp, "").trim()} Install a Vulkan driver (Debian: libvulkan1 mesa-vulkan-drivers) ` +
-        "or run `source scripts/gpu-env.sh` for a CPU one (lavapipe / SwiftShader).",
-    );
-  });
-}
-
-export function tokenizerOf(loaded: LoadedModel): Tokenizer {
-  if (!loaded.tokenizerJson) throw new Error(`${loaded.source} has no tokenizer; pass --tokenizer PATH`);
-  return new Tokenizer(
-    { tokenizerJson: loaded.tokenizerJson, tokenizerConfig: loaded.tokenizerConfig, generationConfig: loaded.generationConfig },
-    loaded.source,
-  );
 }
 
 async function infoCommand(argv: readonly string[], io: CliIo): Promise<void> {

@@ -7,7 +7,7 @@ import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { speculativeDecode } from "../spec/speculative-decoding";
 import { number, parseCommand, required } from "./cli-args";
-import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
+import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
 
 export const speculateUsage = `  prunelab speculate --draft PATH --target PATH [--tokenizer PATH] --k K --prompt TEXT
                      --max-tokens N [--temperature T] [--seed S] --json OUT

@@ -22,7 +22,7 @@ import { decodeCheckpoint, encodeCheckpoint } from "../train/checkpoint-file";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainCheckpoint, trainDefaults, trainModel } from "../train/train-loop";
 import { number, parseCommand, required, UsageError } from "./cli-args";
-import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
+import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
 
 export const trainUsage = `  prunelab train --model PATH [--tokenizer PATH] --data IN.jsonl --out DIR [--rank R] [--alpha A]
                  [--dropout P] [--modules q,v] [--lr LR] [--steps N | --epochs E] [--batch-size B]

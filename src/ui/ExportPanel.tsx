@@ -45,7 +45,7 @@ export function ExportPanel() {
   const [saved, setSaved] = useState<string>();
   useEffect(() => void restoreStudy(), []);
 
-  // The pruned card's name is the full model's followed by " without block(s) …" (src/worker/prune-jobs.ts).
+  // The pruned card's name is the full model's followed by " without block(s) …" (src/engine/model-state.ts).
   const fullName = (pruned && card ? card.name.slice(0, card.name.lastIndexOf(" without ")) : card?.name) || "model";
   const examples = distillation?.finished ? distillation.examples : undefined;
   const datasets = examples ? studyDatasets(examples) : undefined;

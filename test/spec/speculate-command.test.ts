@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { tokenizerOf } from "../../src/cli/run-cli";
+import { tokenizerOf } from "../../src/cli/command-io";
 import { generate } from "../../src/model/generate";
 import { releaseLlama, uploadLlama } from "../../src/model/llama-gpu";
 import { loadModelFromPath } from "../../src/model/load-model-path";
