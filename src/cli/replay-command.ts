@@ -51,8 +51,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   // Strict: a replay computes exactly what the file says, so a bad or unknown field is an error naming it.
   const { manifest } = parseManifest(await readFile(manifestPath, "utf8"), manifestPath, { strict: true });
   const { experiment } = manifest;
-  const size = values.count === undefined ? 0 : number("count", values.count, { integer: true, min: 1 });
-  if (experiment.prune.count === 0 && size === 0) throw new UsageError("the manifest chose no block (prune.count 0): pass --count N");
+  const n = values.count === undefined ? 0 : number("count", values.count, { integer: true, min: 1 });
+  if (experiment.prune.count === 0 && n === 0) throw new UsageError("the manifest chose no block (prune.count 0): pass --count N");
   const inputs: PlanInputs = {};
   if (values.calib) {
     const text = await readFile(values.calib, "utf8");
@@ -81,7 +81,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   } = await runExperiment(engine, experiment, {
     model: { kind: "files", files: await modelFiles(experiment.model, values) },
     inputs,
-    size,
+    n,
     onProgress: show,
   });
   io.stderr("\n");

@@ -58,23 +58,23 @@ export function analyzeRequest(experiment: Experiment, inputs: PlanInputs = {}):
 }
 
 /**
- * The block to drop: the experiment's own when count > 0; else the start of `size` blocks that the
+ * The block to drop: the experiment's own when count > 0; else the start of `n` blocks (n: the block count, the paper's notation) that the
  * metric finds most redundant (smallest angular distance, or smallest summed Block Influence).
  */
-export function chooseBlock(experiment: Experiment, analysis: LayerAnalysis, size: number): { start: number; count: number } {
+export function chooseBlock(experiment: Experiment, analysis: LayerAnalysis, n: number): { start: number; count: number } {
   const { start, count, metric } = experiment.prune;
   if (count > 0) {
     if (start + count > analysis.layers || count >= analysis.layers)
       throw new PlanError(`prune.start ${start} and prune.count ${count} do not fit a ${analysis.layers}-block model`);
     return { start, count };
   }
-  if (!(Number.isInteger(size) && size >= 1 && size < analysis.layers))
-    throw new PlanError(`prune.count is 0: choose a block size from 1 to ${analysis.layers - 1}, got ${size}`);
-  if (metric === "angular") return { start: bestStarts(analysis)[size - 1], count: size };
-  const sums = Array.from({ length: analysis.layers - size + 1 }, (_, l) =>
-    analysis.blockInfluence.slice(l, l + size).reduce((a, b) => a + b, 0),
+  if (!(Number.isInteger(n) && n >= 1 && n < analysis.layers))
+    throw new PlanError(`prune.count is 0: choose a block count n from 1 to ${analysis.layers - 1}, got ${n}`);
+  if (metric === "angular") return { start: bestStarts(analysis)[n - 1], count: n };
+  const sums = Array.from({ length: analysis.layers - n + 1 }, (_, l) =>
+    analysis.blockInfluence.slice(l, l + n).reduce((a, b) => a + b, 0),
   );
-  return { start: sums.reduce((best, v, l) => (v < sums[best] ? l : best), 0), count: size };
+  return { start: sums.reduce((best, v, l) => (v < sums[best] ? l : best), 0), count: n };
 }
 
 export function distillRequest(experiment: Experiment, inputs: PlanInputs = {}): DistillRequest {

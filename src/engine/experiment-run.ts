@@ -30,8 +30,8 @@ export interface ExperimentRunOptions {
   model: ModelRequest;
   /** What the experiment names but cannot hold (the user's own calibration text or fine-tuning data). */
   inputs?: PlanInputs;
-  /** Blocks to drop when the experiment chose none (prune.count 0): the run its metric finds most redundant. */
-  size?: number;
+  /** The block count n to drop when the experiment chose none (prune.count 0): the run its metric finds most redundant. */
+  n?: number;
   /** Checkpointing and quick evaluation; they never change what is trained. Default: neither. */
   own?: OwnTrainSettings;
   /** Every step's progress, as one stream. */
@@ -50,7 +50,7 @@ export async function runExperiment(steps: ExperimentSteps, experiment: Experime
   });
   const card = await steps.loadModel(options.model, job());
   const analyzed = (await steps.analyze(analysis, job())).analysis;
-  const block = chooseBlock(experiment, analyzed, options.size ?? 0);
+  const block = chooseBlock(experiment, analyzed, options.n ?? 0);
   const pruned = await steps.prune(block, job());
   const distilled = await steps.distill(distillation, job());
   const datasets = studyDatasets(distilled.examples);

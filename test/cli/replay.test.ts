@@ -96,7 +96,7 @@ describe("prunelab replay", () => {
       const client = new RpcClient<EngineMethods>(port1 as unknown as MessagePortLike);
       const worker = engineOverRpc(client, ["loadModel", "analyze", "prune", "distill", "train", "evaluate"]);
       const own = { ...useStudy.getState().trainSettings, checkpointEvery: 1, evalEvery: 1, evalItems: 1 };
-      const run = await runExperiment(worker, experiment, { model: { kind: "demo" }, size: 2, own });
+      const run = await runExperiment(worker, experiment, { model: { kind: "demo" }, n: 2, own });
       expect(run.analysis).toEqual(first.analysis);
       expect(run.block).toEqual(first.block);
       expect(run.distilled.examples).toEqual(first.distillation.examples);
