@@ -8,6 +8,7 @@
  * from the defaults' own keys only, so no key of the input (`__proto__`, `constructor`,
  * `prototype` included) can reach a prototype.
  */
+import { sdftSampling } from "../distill/distill-dataset";
 import { trainDefaults } from "../train/train-loop";
 
 export type ModelSourceKind = "demo" | "hub" | "local";
@@ -73,12 +74,22 @@ export interface Experiment {
   seeds: { data: number; train: number };
 }
 
+/**
+ * The one table of defaults. Sources: LoRA r 8, alpha 16, dropout 0.05 and the sampling of the
+ * rewrites (temperature 0.95, top-p 0.7, src/distill/distill-dataset.ts) are SDFT's recipe (Yang
+ * et al. 2024), on which the paper's self-data distillation builds; the optimizer's warmup, weight
+ * decay and clipping are the trainer's (src/train/train-loop.ts: Hugging Face TrainingArguments');
+ * SLERP t 0.5 weighs the two fine-tunes equally. The rest (learning rate 2e-4 on q, k, v, o for 20
+ * steps, 16 records, 20 items per task, 3-shot) are sized for the workbench's demo model and a
+ * browser's budget. `prunelab paper` starts from this table and states its departures
+ * (src/engine/study.ts).
+ */
 export function defaultExperiment(): Experiment {
   return {
     model: { source: "demo", repo: "", revision: "main", endpoint: "https://huggingface.co", localName: "" },
     calibration: { dataset: "demo-calibration", samples: 64, maxTokens: 256, tokens: "last", chatTemplate: false, batchSize: 8 },
     prune: { start: 0, count: 0, metric: "angular" },
-    distill: { dataset: "demo-train", consistencyFilter: true, maxNewTokens: 128, count: 16, temperature: 0.95, topP: 0.7, batchSize: 4 },
+    distill: { dataset: "demo-train", consistencyFilter: true, maxNewTokens: 128, count: 16, ...sdftSampling, batchSize: 4 },
     lora: {
       rank: 8,
       alpha: 16,
