@@ -87,7 +87,17 @@ describe("the experiment plan", () => {
 
   it("trains with the experiment's LoRA, optimiser, length and seed, keeping only the caller's saving and measuring", () => {
     const e = defaultExperiment();
-    e.lora = { ...e.lora, targets: "q_proj, v_proj,gate_proj", steps: 7, maxLength: 99, learningRate: 0.01, batchSize: 3 };
+    e.lora = {
+      ...e.lora,
+      targets: "q_proj, v_proj,gate_proj",
+      steps: 7,
+      maxLength: 99,
+      learningRate: 0.01,
+      batchSize: 3,
+      warmupSteps: 2,
+      weightDecay: 0.1,
+      maxGradNorm: 0.5,
+    };
     e.seeds.train = 4;
     expect(effectiveTrainSettings({ checkpointEvery: 2, evalEvery: 3, evalItems: 5 }, e)).toEqual({
       lora: { rank: 8, alpha: 16, dropout: 0.05, modules: ["q", "v", "gate"] },
@@ -96,6 +106,9 @@ describe("the experiment plan", () => {
       batchSize: 3,
       seed: 4,
       maxLength: 99,
+      warmupSteps: 2,
+      weightDecay: 0.1,
+      maxGradNorm: 0.5,
       checkpointEvery: 2,
       evalEvery: 3,
       evalItems: 5,
