@@ -3,7 +3,7 @@
  * drop the block → distil → SFT and SDD → evaluate the original, the pruned model, both fine-tunes
  * and their SLERP merge. Every request comes from the experiment through experiment-plan.ts. The
  * steps are the engine's methods, called in-process (`prunelab replay`) or through the worker's RPC
- * (src/worker/engine-over-rpc.ts), so both front-ends compute the same numbers by construction.
+ * (as test/cli/replay.test.ts does), so both front-ends compute the same numbers by construction.
  */
 import type { Engine } from "./engine";
 import type { Experiment } from "./experiment";

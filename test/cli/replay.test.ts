@@ -23,9 +23,9 @@ import { readPeftAdapter } from "../../src/export/peft-adapter";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { type HostTensor, toFloat32 } from "../../src/model/host-tensor";
 import { useStudy } from "../../src/store/study-store";
-import { engineOverRpc } from "../../src/worker/engine-over-rpc";
 import type { EngineMethods } from "../../src/worker/protocol";
 import { type MessagePortLike, RpcClient, serveRpc } from "../../src/worker/rpc";
+import { engineOverRpc } from "../worker/engine-over-rpc";
 import { runCliCaptured } from "./cli-harness";
 
 const demoFolder = new URL("../../public/models/demo", import.meta.url).pathname;

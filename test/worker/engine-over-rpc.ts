@@ -1,11 +1,11 @@
 /**
- * The engine's steps as plain async functions over an RPC client: each call's failure outcome
- * becomes a thrown error of the same name again, so library code written against the engine
- * (runExperiment) runs unchanged against the worker.
+ * The engine's steps as plain async functions over an RPC client, for tests that run library code
+ * written against the engine (runExperiment) through the worker's protocol: each call's failure
+ * outcome becomes a thrown error of the same name again.
  */
-import type { Engine } from "../engine/engine";
-import type { Job } from "../engine/job";
-import type { EngineClient, EngineMethods } from "./protocol";
+import type { Engine } from "../../src/engine/engine";
+import type { Job } from "../../src/engine/job";
+import type { EngineClient, EngineMethods } from "../../src/worker/protocol";
 
 /** An error that crossed the RPC as `{ name, message }`. */
 export class RemoteError extends Error {
