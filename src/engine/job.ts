@@ -21,8 +21,3 @@ export interface Job<P> {
 export class CancelledError extends Error {
   override name = "CancelledError";
 }
-
-/** A job for callers that neither cancel nor watch: the CLI's quiet steps and tests. */
-export function quietJob<P>(report: (p: P) => void = () => {}, signal = new AbortController().signal): Job<P> {
-  return { signal, progress: report };
-}
