@@ -11,10 +11,10 @@ import { type PreviewServer, preview } from "vite";
 import { expect } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-export const artifactsDir = fileURLToPath(new URL("./artifacts", import.meta.url));
+export const artifactsDir = fileURLToPath(new URL("./artifacts/", import.meta.url));
 
 /** The real pretrained Llama the browser tests load as a user would; tests skip where ../shared is absent. */
-export const stories260kDir = fileURLToPath(new URL("../../shared/models/stories260K", import.meta.url));
+export const stories260kDir = fileURLToPath(new URL("../../shared/models/stories260K/", import.meta.url));
 export const hasStories260k = existsSync(`${stories260kDir}stories260K.bin`);
 
 /** Waits until the GPU badge reports the worker's adapter state. */

@@ -13,6 +13,7 @@ import { createEngine } from "../engine/engine";
 import type { Experiment } from "../engine/experiment";
 import { type PlanInputs, trainRuns } from "../engine/experiment-plan";
 import { runExperiment } from "../engine/experiment-run";
+import { experimentWithChanges } from "../engine/experiment-url";
 import type { Progress } from "../engine/job";
 import { parseManifest } from "../engine/manifest";
 import type { PickedFile } from "../engine/requests";
@@ -26,13 +27,16 @@ import { number, parseCommand, required, UsageError } from "./cli-args";
 import type { CliIo } from "./command-io";
 
 export const replayUsage = `  prunelab replay --manifest FILE --out DIR [--model PATH] [--tokenizer PATH] [--count N]
-                  [--calib FILE] [--data FILE] [--hub-cache DIR]
+                  [--calib FILE] [--data FILE] [--hub-cache DIR] [--set FIELD=VALUE ...]
       Replays a run manifest (the workbench's "Download manifest") as the workbench runs it: analysis,
       prune (the manifest's block; with prune.count 0, the --count blocks its metric finds most
       redundant), distillation, SFT and SDD, evaluation and the SLERP merge at merge.t. The model:
       demo → --model or public/models/demo; hub → downloaded (cache --hub-cache, default
       ~/.cache/prunelab/hub); local → --model PATH. --calib / --data give the calibration text or
-      Alpaca JSONL a manifest names but cannot hold. Writes DIR/results.json and the two adapters
+      Alpaca JSONL a manifest names but cannot hold. --set changes one field of the manifest's
+      experiment as a link would (e.g. --set lora.rank=16 --set lora.weightDecay=0.01); the
+      manifest and --set are read strictly: an unknown field or a bad value is an error naming
+      it. Writes DIR/results.json and the two adapters
       (PEFT) under DIR/adapters/sft and DIR/adapters/sdd.`;
 
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<void> {
@@ -45,12 +49,19 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     calib: { type: "string" },
     data: { type: "string" },
     "hub-cache": { type: "string" },
+    set: { type: "string", multiple: true },
   });
   const manifestPath = required(values.manifest, "manifest");
   const out = required(values.out, "out");
   // Strict: a replay computes exactly what the file says, so a bad or unknown field is an error naming it.
-  const { manifest } = parseManifest(await readFile(manifestPath, "utf8"), manifestPath, { strict: true });
-  const { experiment } = manifest;
+  const read = parseManifest(await readFile(manifestPath, "utf8"), manifestPath, { strict: true }).manifest;
+  const changes = (values.set ?? []).map((change) => {
+    const at = change.indexOf("=");
+    if (at < 1) throw new UsageError(`--set takes FIELD=VALUE (e.g. lora.rank=16), got '${change}'`);
+    return [change.slice(0, at), change.slice(at + 1)] as const;
+  });
+  const experiment = experimentWithChanges(read.experiment, changes, "--set");
+  const manifest = { ...read, experiment };
   const n = values.count === undefined ? 0 : number("count", values.count, { integer: true, min: 1 });
   if (experiment.prune.count === 0 && n === 0) throw new UsageError("the manifest chose no block (prune.count 0): pass --count N");
   const inputs: PlanInputs = {};

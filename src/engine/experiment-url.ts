@@ -8,6 +8,7 @@ import {
   decodeExperiment,
   defaultExperiment,
   type Experiment,
+  ExperimentFieldError,
   experimentChanges,
   type NormalisedExperiment,
   normaliseExperiment,
@@ -25,13 +26,37 @@ export function experimentToSearch(experiment: Experiment, search = ""): string 
 }
 
 export function experimentFromSearch(search: string): NormalisedExperiment {
-  return normaliseExperiment(searchFields(search), "link");
+  return normaliseExperiment(searchFields(new URLSearchParams(search)), "link");
 }
 
 /** The strict reading of a link: the first unknown or bad field throws an ExperimentFieldError naming it. */
 export function decodeExperimentSearch(search: string): Experiment {
-  return decodeExperiment(searchFields(search), "link");
+  return decodeExperiment(searchFields(new URLSearchParams(search)), "link");
 }
+
+/**
+ * `experiment` with changes given as a link gives them (`lora.rank` = "16"), read strictly: the
+ * command line's `--set PATH=VALUE` goes through the same schema as the URL and the manifest, so
+ * an unknown path or a bad value is an ExperimentFieldError naming the field.
+ */
+export function experimentWithChanges(experiment: Experiment, changes: readonly (readonly [string, string])[], source: string): Experiment {
+  const pageParameter = changes.find(([path]) => !path.includes("."));
+  if (pageParameter)
+    throw new ExperimentFieldError(source, pageParameter[0], "unknown field FIELD (a field is section.name, e.g. lora.rank)");
+  return decodeExperiment(overlay(experiment as unknown as Level, searchFields(changes)), source);
+}
+
+/** `changes` laid over `base`, level by level, into new plain objects. */
+function overlay(base: Level, changes: Level): Level {
+  const out: Level = { ...base };
+  for (const [key, value] of Object.entries(changes)) {
+    const under = Object.hasOwn(base, key) ? base[key] : undefined;
+    out[key] = isLevel(value) && isLevel(under) ? overlay(under, value) : value;
+  }
+  return out;
+}
+
+const isLevel = (v: unknown): v is Level => typeof v === "object" && v !== null;
 
 /**
  * The link's dotted parameters as a nested object for the schema to judge. Only paths that name a
@@ -39,10 +64,10 @@ export function decodeExperimentSearch(search: string): Experiment {
  * `lora.constructor`, a typo) stays one flat key, which the schema reports as unknown, so no
  * parameter can ever reach a prototype.
  */
-function searchFields(search: string): Level {
+function searchFields(params: Iterable<readonly [string, string]>): Level {
   const defaults = defaultExperiment() as unknown as Level;
   const nested: Level = {};
-  for (const [path, text] of new URLSearchParams(search)) {
+  for (const [path, text] of params) {
     if (!path.includes(".")) continue;
     const keys = path.split(".");
     const fallback = leafAt(defaults, keys);

@@ -28,7 +28,7 @@ import { type MessagePortLike, RpcClient, serveRpc } from "../../src/worker/rpc"
 import { engineOverRpc } from "../worker/engine-over-rpc";
 import { runCliCaptured } from "./cli-harness";
 
-const demoFolder = new URL("../../public/models/demo", import.meta.url).pathname;
+const demoFolder = new URL("../../public/models/demo/", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "prunelab-replay-"));
 afterAll(() => rmSync(dir, { recursive: true }));
 
@@ -147,6 +147,13 @@ describe("prunelab replay", () => {
     writeFileSync(manifest, manifestToJson(createManifest(ownData, "test")));
     const ungiven = await runCliCaptured(["replay", "--manifest", manifest, "--out", join(dir, "x"), "--count", "1"]);
     expect(ungiven.stderr).toMatch(/calibration\.dataset is "mine\.jsonl", not the bundled "demo-calibration": give its text again/);
+    writeFileSync(manifest, manifestToJson(createManifest(smallExperiment(), "test")));
+    const badSet = await runCliCaptured(["replay", "--manifest", manifest, "--out", join(dir, "x"), "--set", "lora.rank=0"]);
+    expect(badSet.code).toBe(1);
+    expect(badSet.stderr).toMatch(/--set: lora\.rank is 0, outside \[1, 4096\]/);
+    const hostileSet = await runCliCaptured(["replay", "--manifest", manifest, "--out", join(dir, "x"), "--set", "__proto__.polluted=yes"]);
+    expect(hostileSet.stderr).toMatch(/--set: unknown field __proto__\.polluted ignored/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const notManifest = join(dir, "other.json");
     writeFileSync(notManifest, "{}");
     const wrong = await runCliCaptured(["replay", "--manifest", notManifest, "--out", join(dir, "y")]);

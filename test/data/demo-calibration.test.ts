@@ -6,7 +6,7 @@ import { demoCalibrationRecords } from "../../src/data/demo-calibration";
 import { Tokenizer } from "../../src/model/tokenizer";
 import { encodeCalibration } from "../../src/prune/calibration";
 
-const demoFolder = new URL("../../public/models/demo", import.meta.url);
+const demoFolder = new URL("../../public/models/demo/", import.meta.url);
 
 describe("demoCalibrationRecords", () => {
   it("is the same prose each time, without special tokens or chat turns, and as many samples as asked", () => {

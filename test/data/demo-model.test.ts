@@ -22,7 +22,7 @@ import { loadModelFromPath } from "../../src/model/load-model-path";
 import { Tokenizer } from "../../src/model/tokenizer";
 import { testGpu } from "../gpu-harness";
 
-const folder = new URL("../../public/models/demo", import.meta.url).pathname;
+const folder = new URL("../../public/models/demo/", import.meta.url).pathname;
 
 interface ScoresFile {
   command: string;

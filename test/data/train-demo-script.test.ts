@@ -13,7 +13,7 @@ import { decodeCheckpoint, encodeCheckpoint } from "../../src/train/checkpoint-f
 import type { TrainCheckpoint } from "../../src/train/train-loop";
 
 const run = promisify(execFile);
-const repoRoot = new URL("../..", import.meta.url).pathname;
+const repoRoot = new URL("../../", import.meta.url).pathname;
 
 /** The script in a child process, as `npm run train:demo` starts it, on the adapter the tests use (VK_ICD_FILENAMES is inherited). */
 async function trainDemo(...args: string[]): Promise<string> {

@@ -7,7 +7,7 @@ import type { Job } from "../../src/engine/job";
 import type { GenerateRequest, PickedFile } from "../../src/engine/requests";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 
-const stories = fileURLToPath(new URL("../../../shared/models/stories260K", import.meta.url));
+const stories = fileURLToPath(new URL("../../../shared/models/stories260K/", import.meta.url));
 const haveStories = existsSync(`${stories}stories260K.bin`);
 
 function job<P>(seen: P[] = [], signal = new AbortController().signal): Job<P> {

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultExperiment, ExperimentFieldError } from "../../src/engine/experiment";
-import { decodeExperimentSearch, experimentFromSearch } from "../../src/engine/experiment-url";
+import { decodeExperimentSearch, experimentFromSearch, experimentWithChanges } from "../../src/engine/experiment-url";
 import { ManifestError, parseManifest } from "../../src/engine/manifest";
 
 const forbidden = ["__proto__", "constructor", "prototype"];
@@ -53,6 +53,37 @@ afterEach(() => {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });
 
+describe("experiment schema on command-line changes", () => {
+  it("changes fields by their dotted paths, strictly, naming a bad or unknown field", () => {
+    const changed = experimentWithChanges(
+      defaultExperiment(),
+      [
+        ["lora.rank", "16"],
+        ["lora.weightDecay", "0.01"],
+        ["calibration.chatTemplate", "true"],
+      ],
+      "--set",
+    );
+    expect(changed).toEqual({
+      ...defaultExperiment(),
+      lora: { ...defaultExperiment().lora, rank: 16, weightDecay: 0.01 },
+      calibration: { ...defaultExperiment().calibration, chatTemplate: true },
+    });
+    for (const [change, field] of [
+      [["lora.rank", "sixteen"], "lora.rank"],
+      [["lora.rank", "0"], "lora.rank"],
+      [["lora.epochz", "2"], "lora.epochz"],
+      [["rank", "2"], "rank"],
+      [["__proto__.polluted", "yes"], "__proto__.polluted"],
+      [["lora.constructor", "1"], "lora.constructor"],
+    ] as const) {
+      expect(() => experimentWithChanges(defaultExperiment(), [change], "--set")).toThrow(
+        expect.objectContaining({ name: "ExperimentFieldError", field }),
+      );
+    }
+  });
+});
+
 describe("experiment schema on hostile links", () => {
   it("never lets a link reach Object.prototype (the reported /?__proto__.polluted=yes)", () => {
     const { experiment, warnings } = experimentFromSearch("?__proto__.polluted=yes&constructor.prototype.polluted=yes&lora.__proto__=1");
@@ -65,7 +96,7 @@ describe("experiment schema on hostile links", () => {
     expect(() => decodeExperimentSearch("?__proto__.polluted=yes")).toThrow(ExperimentFieldError);
   });
 
-  it("decodes any link, or fails with an ExperimentFieldError naming one of its parameters", () => {
+  it("decodes any link or --set list, or fails with an ExperimentFieldError naming one of its parameters", () => {
     const params = fc.array(fc.tuple(dottedPath, textValue), { maxLength: 8 });
     fc.assert(
       fc.property(params, (pairs) => {
@@ -73,12 +104,15 @@ describe("experiment schema on hostile links", () => {
         const lenient = experimentFromSearch(search);
         expectPlain(lenient.experiment, defaultExperiment());
         for (const w of lenient.warnings) expect(w).toMatch(/^link: /);
-        try {
-          expectPlain(decodeExperimentSearch(search), defaultExperiment());
-        } catch (e) {
-          expect(e).toBeInstanceOf(ExperimentFieldError);
-          const field = (e as ExperimentFieldError).field;
-          expect(pairs.some(([p]) => p === field || p.startsWith(`${field}.`))).toBe(true);
+        const strict = [() => decodeExperimentSearch(search), () => experimentWithChanges(defaultExperiment(), pairs, "--set")];
+        for (const decode of strict) {
+          try {
+            expectPlain(decode(), defaultExperiment());
+          } catch (e) {
+            expect(e).toBeInstanceOf(ExperimentFieldError);
+            const field = (e as ExperimentFieldError).field;
+            expect(pairs.some(([p]) => p === field || p.startsWith(`${field}.`))).toBe(true);
+          }
         }
         expect(prototypeKeys()).toEqual(before);
       }),
