@@ -176,6 +176,8 @@ export class ExperimentFieldError extends Error {
     readonly field: string,
     /** What is wrong, with FIELD where the field's path goes. */
     problem: string,
+    /** What the lenient reading does instead (e.g. `; using 8`, ` ignored`); not part of the error's message. */
+    readonly lenient = "",
   ) {
     super(`${source}: ${problem.replace("FIELD", field)}`);
   }
@@ -191,7 +193,7 @@ const retiredFields = new Set(["lora.epochs", "evaluate.suite"]);
  */
 export function normaliseExperiment(value: unknown, source: string): NormalisedExperiment {
   const warnings: string[] = [];
-  const experiment = readExperiment(value, source, (e) => warnings.push(e.message));
+  const experiment = readExperiment(value, source, (e) => warnings.push(`${e.message}${e.lenient}`));
   return { experiment, warnings };
 }
 
@@ -216,14 +218,14 @@ function mergeLevel(defaults: object, value: unknown, prefix: string, source: st
   const out: Level = { ...(defaults as Level) };
   if (value === undefined) return out;
   if (!isObject(value)) {
-    onError(new ExperimentFieldError(source, prefix || "experiment", "FIELD should be an object; using defaults"));
+    onError(new ExperimentFieldError(source, prefix || "experiment", "FIELD should be an object", "; using defaults"));
     return out;
   }
   for (const [key, given] of Object.entries(value)) {
     const path = prefix ? `${prefix}.${key}` : key;
     // Own keys of the defaults only: `key in out` would also find `constructor` or `__proto__`.
     if (!Object.hasOwn(out, key)) {
-      if (!retiredFields.has(path)) onError(new ExperimentFieldError(source, path, "unknown field FIELD ignored"));
+      if (!retiredFields.has(path)) onError(new ExperimentFieldError(source, path, "unknown field FIELD", " ignored"));
       continue;
     }
     const fallback = out[key];
@@ -234,12 +236,13 @@ function mergeLevel(defaults: object, value: unknown, prefix: string, source: st
         new ExperimentFieldError(
           source,
           path,
-          `FIELD should be a ${typeof fallback}, got ${JSON.stringify(given)}; using ${JSON.stringify(fallback)}`,
+          `FIELD should be a ${typeof fallback}, got ${JSON.stringify(given)}`,
+          `; using ${JSON.stringify(fallback)}`,
         ),
       );
     } else {
       const problem = checkLeaf(path, given);
-      if (problem) onError(new ExperimentFieldError(source, path, `FIELD ${problem}; using ${JSON.stringify(fallback)}`));
+      if (problem) onError(new ExperimentFieldError(source, path, `FIELD ${problem}`, `; using ${JSON.stringify(fallback)}`));
       else out[key] = given;
     }
   }

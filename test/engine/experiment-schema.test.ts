@@ -93,7 +93,10 @@ describe("experiment schema on hostile links", () => {
       "link: unknown field constructor.prototype.polluted ignored",
       "link: unknown field lora.__proto__ ignored",
     ]);
-    expect(() => decodeExperimentSearch("?__proto__.polluted=yes")).toThrow(ExperimentFieldError);
+    expect(() => decodeExperimentSearch("?__proto__.polluted=yes")).toThrow(
+      new ExperimentFieldError("link", "__proto__.polluted", "unknown field FIELD"),
+    );
+    expect(() => decodeExperimentSearch("?lora.rank=0")).toThrow("link: lora.rank is 0, outside [1, 4096]");
   });
 
   it("decodes any link or --set list, or fails with an ExperimentFieldError naming one of its parameters", () => {
