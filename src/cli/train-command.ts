@@ -115,7 +115,6 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     loaded.weights.config,
     tokenizer,
   );
-
   const examples = sftExamples(tokenizer, records);
   await mkdir(out, { recursive: true });
   const checkpointPath = join(out, checkpointFile);
