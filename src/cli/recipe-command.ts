@@ -9,6 +9,7 @@ import { version } from "../../package.json";
 import { parseManifest } from "../experiment/manifest";
 import { buildRecipe } from "../export/recipe/build-recipe";
 import { knownHubModels, knownModelConfig } from "../export/recipe/known-models";
+import { demoModelFolder, experimentModelRef } from "../export/recipe/recipe-model";
 import { type LlamaConfig, parseLlamaConfig } from "../model/config";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import type { CliIo } from "./run-cli";
@@ -19,9 +20,6 @@ export const recipeUsage = `  prunelab recipe --manifest FILE --out DIR [--model
       scripts and configs. --model: the Hub model to run it on (default: the manifest's); its shape
       comes from a table of known models (${knownHubModels.join(", ")}) or --config (its config.json).
       --gpus per node (default 8), --nodes (default 1).`;
-
-/** The demo model's folder, which the CLI runs from the repository root (as replay and paper do). */
-const demoModelDir = "public/models/demo";
 
 async function configFile(path: string): Promise<LlamaConfig> {
   return parseLlamaConfig(JSON.parse(await readFile(path, "utf8")), path);
@@ -46,22 +44,15 @@ export async function recipeCommand(argv: readonly string[], io: CliIo): Promise
 
   // The model the experiment ran on: its depth decides whether its block carries over as is.
   let sourceConfig: LlamaConfig | undefined;
-  if (source.source === "demo") sourceConfig = await configFile(join(demoModelDir, "config.json"));
+  if (source.source === "demo") sourceConfig = await configFile(join(demoModelFolder, "config.json"));
   else if (source.source === "hub") sourceConfig = knownModelConfig(source.repo);
-  const target = values.model ?? (source.source === "hub" ? source.repo : undefined);
   const config = values.config ? await configFile(values.config) : values.model ? knownModelConfig(values.model) : sourceConfig;
   if (!config) {
     throw new UsageError(
-      `no shape known for ${target ?? `the manifest's ${source.source} model`}: pass --config with its config.json (known: ${knownHubModels.join(", ")})`,
+      `no shape known for ${values.model ?? (source.repo || `the manifest's ${source.source} model`)}: pass --config with its config.json (known: ${knownHubModels.join(", ")})`,
     );
   }
-  const model = target ?? "models/original";
-  const modelNote =
-    target === undefined
-      ? source.source === "demo"
-        ? `The model is Prunelab's bundled demo model: copy its folder here first (\`cp -r <prunelab>/${demoModelDir} models/original\`).`
-        : `The model is the manifest's local model "${source.localName}": copy its Hugging Face folder to \`models/original\` first.`
-      : undefined;
+  const { model, modelNote } = values.model ? { model: values.model, modelNote: undefined } : experimentModelRef(source);
   const files = buildRecipe({
     manifest,
     model,

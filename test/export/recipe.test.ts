@@ -15,8 +15,10 @@ import { buildRecipe, carryBlock } from "../../src/export/recipe/build-recipe";
 import { assumedGpu, estimateSteps } from "../../src/export/recipe/estimates";
 import { knownModelConfig } from "../../src/export/recipe/known-models";
 import { openLlmV1Tasks } from "../../src/export/recipe/openllm-tasks";
+import { configFromCard, experimentModelRef } from "../../src/export/recipe/recipe-model";
 import { fillPlaceholders, RecipeError, setYamlValues } from "../../src/export/recipe/template-text";
 import { accountModel } from "../../src/prune/accounting";
+import type { ModelCard } from "../../src/worker/protocol";
 import { runCliCaptured } from "../cli/cli-harness";
 import { demoExperiment, demoManifest, demoRecipe, demoRecipeInput, writeRecipe } from "./recipe-harness";
 
@@ -216,6 +218,41 @@ describe("prunelab recipe", () => {
     ).toEqual(committed);
     for (const path of committed)
       expect(readFileSync(join(out, path), "utf8"), path).toBe(readFileSync(join("docs/recipe-demo", path), "utf8"));
+  });
+
+  it("builds in the browser, from the model's card, the recipe the CLI writes", () => {
+    const config = demoRecipeInput().config;
+    const card = (layers: number, tied: boolean): ModelCard => ({
+      name: "demo",
+      format: "Hugging Face folder",
+      architecture: "llama",
+      parameters: accountModel({ ...config, numHiddenLayers: layers, tieWordEmbeddings: tied }).parameters,
+      weightBytes: 0,
+      layers,
+      hiddenSize: config.hiddenSize,
+      intermediateSize: config.intermediateSize,
+      heads: config.numAttentionHeads,
+      kvHeads: config.numKeyValueHeads,
+      headDim: config.headDim,
+      vocabSize: config.vocabSize,
+      contextLength: config.maxPositionEmbeddings,
+      dtypes: ["f16"],
+      hasChatTemplate: true,
+    });
+    // A pruned model's card (10 of 12 blocks) still gives the full model's shape.
+    expect(configFromCard(card(10, true), 12)).toMatchObject({ numHiddenLayers: 12, tieWordEmbeddings: true });
+    expect(configFromCard(card(10, false), 12).tieWordEmbeddings).toBe(false);
+    const manifest = JSON.parse(readFileSync("docs/recipe-demo/manifest.json", "utf8"));
+    const files = buildRecipe({
+      manifest,
+      ...experimentModelRef(manifest.experiment.model),
+      config: configFromCard(card(10, true), 12),
+      sourceLayers: 12,
+      gpusPerNode: 1,
+      nodes: 1,
+      appVersion: "0.1.0",
+    });
+    for (const f of files) expect(f.text, f.path).toBe(readFileSync(join("docs/recipe-demo", f.path), "utf8"));
   });
 
   it("asks for a config.json when the model's shape is unknown", async () => {
