@@ -13,7 +13,7 @@ import { checkBlockRange, configWithoutBlocks } from "../../prune/accounting";
 import { mergekitSliceYaml } from "../../prune/mergekit-slice";
 import { datasetRecords } from "../../worker/distill-jobs";
 import { mergekitSlerpYaml } from "../mergekit-slerp";
-import { estimateSteps } from "./estimates";
+import { estimateSteps, type StepEstimate } from "./estimates";
 import { openLlmV1Tasks } from "./openllm-tasks";
 import { recipeReadme } from "./recipe-readme";
 import { batchLayout, evaluatedModels, prunedModelDir, type RecipeLayout, recipeJson, trainConfig } from "./recipe-settings";
@@ -65,6 +65,8 @@ function checkInput(input: RecipeInput): void {
     if (!(Number.isInteger(value) && value >= 1)) throw new RecipeError(`recipe: ${name} must be an integer ≥ 1, got ${value}`);
   }
   if (input.model.trim() === "") throw new RecipeError("recipe: the model (a Hub id or a path) is empty");
+  if (input.model === prunedModelDir)
+    throw new RecipeError(`recipe: the model may not be at ${prunedModelDir}, where the pruned one is written`);
 }
 
 const jsonFile = (path: string, value: unknown): RecipeFile => ({ path, text: `${JSON.stringify(value, null, 2)}\n` });
@@ -102,6 +104,12 @@ function lmEvalScript(layout: RecipeLayout): string {
     ),
     "",
   ].join("\n");
+}
+
+/** The Slurm time limit of one training run: twice its estimated wall time, at least an hour. */
+function slurmHours(estimates: readonly StepEstimate[], world: number): number {
+  const train = estimates.find((e) => e.step === "train SDD");
+  return Math.max(1, Math.ceil((2 * (train?.gpuHours ?? 0)) / world));
 }
 
 export function buildRecipe(input: RecipeInput): RecipeFile[] {
@@ -170,7 +178,7 @@ export function buildRecipe(input: RecipeInput): RecipeFile[] {
         nodes,
         gpus: gpusPerNode,
         cpus: 8 * gpusPerNode,
-        time: `${Math.max(1, Math.ceil((estimates.find((e) => e.step === "train SDD")?.gpuHours ?? 1) / world) * 2)}:00:00`,
+        time: `${slurmHours(estimates, world)}:00:00`,
       }),
     },
     { path: "eval/run_lm_eval.sh", text: lmEvalScript(layout) },
@@ -180,7 +188,5 @@ export function buildRecipe(input: RecipeInput): RecipeFile[] {
     },
     ...data.files,
   ];
-  if (prunedModelDir === input.model)
-    throw new RecipeError(`recipe: the model may not be at ${prunedModelDir}, where the pruned one is written`);
   return files;
 }
