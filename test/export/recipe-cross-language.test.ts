@@ -17,6 +17,7 @@ import { referenceMentions } from "../../src/distill/rewrite-filter";
 import { type DistillKind, type DistillTokenizer, renderSdftPrompt, sdftTemplates } from "../../src/distill/sdft-template";
 import { qualityRecovery } from "../../src/eval/quality-recovery";
 import type { SuiteResult } from "../../src/eval/suite-runner";
+import { mergekitSliceYaml } from "../../src/prune/mergekit-slice";
 import { mulberry32 } from "../../src/seeded-random";
 import { demoRecipe, python, writeRecipe } from "./recipe-harness";
 
@@ -136,6 +137,29 @@ describe("the recipe's Python against Prunelab's TypeScript", () => {
     for (const outcome of ["kept", "empty", "mentions-reference", "answer-mismatch"]) {
       expect(reasons.get(outcome) ?? 0, `${outcome} cases`).toBeGreaterThanOrEqual(10);
     }
+  });
+
+  it("rewrites prune/slice.yaml after the analysis exactly as Prunelab writes it", () => {
+    // analyze_layers.py needs torch to import; its slice_yaml is lifted out of the source and run alone.
+    const blocks = [
+      [12, 0, 1],
+      [12, 8, 2],
+      [12, 10, 2],
+      [32, 22, 6],
+      [16, 3, 13],
+    ];
+    const lifted = `
+import ast, json, sys
+tree = ast.parse(open("analyze_layers.py").read())
+source = ast.Module(body=[n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "slice_yaml"], type_ignores=[])
+scope = {"json": json}
+exec(compile(source, "analyze_layers.py", "exec"), scope)
+print(json.dumps([scope["slice_yaml"]("org/model-8B", *b) for b in json.load(sys.stdin)]))
+`;
+    const written = JSON.parse(python(dir, lifted, JSON.stringify(blocks))) as string[];
+    blocks.forEach(([layers, start, count], i) => {
+      expect(written[i]).toBe(mergekitSliceYaml("org/model-8B", layers, start, count));
+    });
   });
 
   it("reproduces Prunelab's recovery figures from its own evaluation numbers written as lm-eval output", () => {
