@@ -129,7 +129,7 @@ export function estimateSteps(input: EstimateInput, loraModules: readonly string
   return [
     {
       step: "analyze",
-      gpus: world,
+      gpus: gpusPerNode,
       gpuHours: hours(computeSeconds(analyzeFlops, gpu)),
       peakBytesPerGpu: full.bytes + analyzeActivations,
       basis: `${calibration.samples} samples × ${seqLen} tokens, one forward; each process holds the whole model`,
