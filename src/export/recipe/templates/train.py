@@ -57,16 +57,22 @@ def main():
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     dataset = Dataset.from_list(training_rows(config["data"], tokenizer))
+    # The arguments come first: under FSDP's RAM-efficient loading and ZeRO-3's init they decide how
+    # from_pretrained places the weights.
+    args = SFTConfig(**config["sft"])
     model = AutoModelForCausalLM.from_pretrained(config["model"], torch_dtype="bfloat16")
     trainer = SFTTrainer(
         model=model,
-        args=SFTConfig(**config["sft"]),
+        args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=LoraConfig(**config["lora"]),
     )
     trainer.train()
-    trainer.save_model(config["sft"]["output_dir"])
+    if trainer.is_fsdp_enabled:
+        # A sharded state dict would be written as FSDP shards; PEFT's adapter files need the full one.
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model(args.output_dir)
 
 
 if __name__ == "__main__":
