@@ -12,6 +12,7 @@ Runs data-parallel under `accelerate launch` (each process takes a share of the 
 sums are gathered on the main process). Writes layer_distances.csv in PruneMe's columns
 (block_start = l, block_end = l + n, the blocks dropped being block_start ... block_end - 1),
 and with --block-size N prints the best start for N blocks and writes prune/slice.yaml for it.
+To compare with the workbench's layer_distances.csv on a small model, run it with --dtype float32.
 """
 
 import argparse
@@ -103,13 +104,15 @@ def main():
     parser.add_argument("--config", default="recipe.json")
     parser.add_argument("--out", default="layer_distances.csv")
     parser.add_argument("--block-size", type=int, default=0)
+    # Prunelab measures in f32; bf16 hidden states move the distances in their third digit.
+    parser.add_argument("--dtype", choices=["bfloat16", "float32"], default="bfloat16")
     args = parser.parse_args()
     with open(args.config, encoding="utf-8") as f:
         recipe = json.load(f)
     calibration = recipe["calibration"]
     state = PartialState()
     tokenizer = AutoTokenizer.from_pretrained(recipe["model"]["base"])
-    model = AutoModelForCausalLM.from_pretrained(recipe["model"]["base"], torch_dtype=torch.bfloat16)
+    model = AutoModelForCausalLM.from_pretrained(recipe["model"]["base"], torch_dtype=getattr(torch, args.dtype))
     model.to(state.device).eval()
     layers = model.config.num_hidden_layers
     seq_len = min(calibration["maxTokens"], model.config.max_position_embeddings)
