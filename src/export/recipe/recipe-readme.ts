@@ -103,9 +103,10 @@ export function recipeReadme(input: ReadmeInput): string {
     "   ```",
     `1. **Analyze**: angular distance of every (l, n) on \`${layout.calibrationFile}\`, data-parallel over the GPUs of a node,`,
     "   into PruneMe's `layer_distances.csv` (`block_start,block_end,average_distance`; the blocks dropped are",
-    "   block_start … block_end − 1, as in Prunelab's own layer_distances.csv):",
+    "   block_start … block_end − 1, as in Prunelab's own layer_distances.csv)" +
+      (layout.provisional ? ":" : "; in f32, as the workbench measures, so that the two files compare:"),
     "   ```bash",
-    `   accelerate launch ${layout.gpusPerNode > 1 ? "--multi_gpu " : ""}--num_processes ${layout.gpusPerNode} analyze_layers.py --config recipe.json --out layer_distances.csv${layout.provisional ? ` --block-size ${block.count}` : ""}`,
+    `   accelerate launch ${layout.gpusPerNode > 1 ? "--multi_gpu " : ""}--num_processes ${layout.gpusPerNode} analyze_layers.py --config recipe.json --out layer_distances.csv${layout.provisional ? ` --block-size ${block.count}` : " --dtype float32"}`,
     "   ```",
     `2. **Prune** (mergekit passthrough slice, ${dropped} dropped):`,
     "   ```bash",
