@@ -19,6 +19,7 @@ import { qualityRecovery } from "../../src/eval/quality-recovery";
 import type { SuiteResult } from "../../src/eval/suite-runner";
 import { mergekitSliceYaml } from "../../src/prune/mergekit-slice";
 import { mulberry32 } from "../../src/seeded-random";
+import type { SpeculationStats } from "../../src/spec/speculative-decoding";
 import { demoRecipe, python, writeRecipe } from "./recipe-harness";
 
 interface Case {
@@ -159,6 +160,37 @@ print(json.dumps([scope["slice_yaml"]("org/model-8B", *b) for b in json.load(sys
     const written = JSON.parse(python(dir, lifted, JSON.stringify(blocks))) as string[];
     blocks.forEach(([layers, start, count], i) => {
       expect(written[i]).toBe(mergekitSliceYaml("org/model-8B", layers, start, count));
+    });
+  });
+
+  it("reports speculation in the JSON shape of prunelab speculate, with its definitions", () => {
+    const lifted = `
+import ast, json, sys
+tree = ast.parse(open("speculate.py").read())
+source = ast.Module(body=[n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "speculation_report"], type_ignores=[])
+scope = {}
+exec(compile(source, "speculate.py", "exec"), scope)
+print(json.dumps([scope["speculation_report"](*c) for c in json.load(sys.stdin)]))
+`;
+    const counts = [
+      ["a b c", 10, 40, 25, 1.5],
+      ["", 0, 0, 0, 0.1],
+      ["x", 3, 12, 12, 2],
+    ] as const;
+    const reports = JSON.parse(python(dir, lifted, JSON.stringify(counts))) as Record<string, unknown>[];
+    counts.forEach(([text, rounds, drafted, accepted, seconds], i) => {
+      // Typed as what `prunelab speculate --json` writes (src/cli/speculate-command.ts): the statistics and the text.
+      const expected: SpeculationStats & { text: string } = {
+        text,
+        acceptanceRate: drafted > 0 ? accepted / drafted : 0,
+        meanAcceptedLength: rounds > 0 ? (accepted + rounds) / rounds : 0,
+        targetForwards: rounds,
+        draftTokens: drafted,
+        acceptedTokens: accepted,
+        seconds,
+      };
+      expect(Object.keys(reports[i])).toEqual(Object.keys(expected));
+      expect(reports[i]).toEqual(expected);
     });
   });
 

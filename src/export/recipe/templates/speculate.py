@@ -5,7 +5,7 @@ acceptance statistics in the JSON shape of `prunelab speculate --json`:
      "acceptedTokens", "seconds"}
 
 acceptanceRate = accepted draft tokens / draft tokens; meanAcceptedLength = tokens per target
-forward (kept drafts + the target's own token) = 1 + accepted / rounds; targetForwards = rounds
+forward (kept drafts + the target's own token) = (accepted + rounds) / rounds; targetForwards = rounds
 of verification. The counts are vLLM's speculative-decoding counters, read after the run. The
 prompt is encoded as `prunelab speculate` encodes it: the raw text with the tokenizer's BOS.
 """
@@ -25,6 +25,19 @@ def counter(metrics, name):
         if metric.name in (name, name + "_total"):
             return metric.value
     raise KeyError("vLLM reported no %s metric; is speculative decoding on and disable_log_stats false?" % name)
+
+
+def speculation_report(text, rounds, drafted, accepted, seconds):
+    """The statistics as src/spec/speculative-decoding.ts defines them, in its JSON's key order."""
+    return {
+        "text": text,
+        "acceptanceRate": accepted / drafted if drafted > 0 else 0,
+        "meanAcceptedLength": (accepted + rounds) / rounds if rounds > 0 else 0,
+        "targetForwards": rounds,
+        "draftTokens": drafted,
+        "acceptedTokens": accepted,
+        "seconds": seconds,
+    }
 
 
 def main():
@@ -49,15 +62,7 @@ def main():
     rounds = counter(metrics, "vllm:spec_decode_num_drafts")
     drafted = counter(metrics, "vllm:spec_decode_num_draft_tokens")
     accepted = counter(metrics, "vllm:spec_decode_num_accepted_tokens")
-    report = {
-        "text": output.outputs[0].text,
-        "acceptanceRate": accepted / drafted if drafted > 0 else 0,
-        "meanAcceptedLength": 1 + accepted / rounds if rounds > 0 else 1,
-        "targetForwards": rounds,
-        "draftTokens": drafted,
-        "acceptedTokens": accepted,
-        "seconds": seconds,
-    }
+    report = speculation_report(output.outputs[0].text, rounds, drafted, accepted, seconds)
     with open(args.json, "w", encoding="utf-8") as f:
         f.write(json.dumps(report, indent=2) + "\n")
     print(
