@@ -47,11 +47,17 @@ export const demoRecipe = () => buildRecipe(demoRecipeInput());
 
 /** Runs `code` with python3 in `cwd` (the recipe's scripts importable), `input` on stdin; returns stdout. */
 export function python(cwd: string, code: string, input = ""): string {
-  return execFileSync("python3", ["-c", code], {
-    cwd,
-    input,
-    encoding: "utf8",
-    maxBuffer: 256 * 2 ** 20,
-    env: { ...process.env, PYTHONPATH: cwd, PYTHONDONTWRITEBYTECODE: "1" },
-  });
+  try {
+    return execFileSync("python3", ["-c", code], {
+      cwd,
+      input,
+      encoding: "utf8",
+      maxBuffer: 256 * 2 ** 20,
+      env: { ...process.env, PYTHONPATH: cwd, PYTHONDONTWRITEBYTECODE: "1" },
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw new Error("python3 is needed for the recipe's checks (scripts/setup.sh --test installs it)");
+    throw e;
+  }
 }
