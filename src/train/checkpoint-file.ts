@@ -27,8 +27,8 @@ export class CheckpointError extends Error {
 }
 
 const groups = { param: "parameters", "adam.m": "m", "adam.v": "v" } as const;
-const stateKey = "prunelab.train-checkpoint";
-const checksumKey = "prunelab.crc32";
+export const stateKey = "prunelab.train-checkpoint";
+export const checksumKey = "prunelab.crc32";
 
 export function encodeCheckpoint(checkpoint: TrainCheckpoint): Uint8Array {
   const { parameters, adam, ...state } = checkpoint;
@@ -87,7 +87,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): TrainCheckpoi
 }
 
 /** CRC-32 (hex) over the state JSON and every tensor's key, dtype, shape and bytes, in key order. */
-function checkpointDigest(stateJson: string, tensors: Map<string, HostTensor>): string {
+export function checkpointDigest(stateJson: string, tensors: Map<string, HostTensor>): string {
   const text = new TextEncoder();
   const parts: Uint8Array[] = [text.encode(stateJson)];
   for (const key of [...tensors.keys()].sort()) {

@@ -20,11 +20,18 @@ import { readLlama2cCheckpoint } from "../../src/model/llama2c";
 import { llama2cTokenizerToHf, readLlama2cTokenizer } from "../../src/model/llama2c-tokenizer";
 import { loadModelFiles } from "../../src/model/load-model-files";
 import { randomLlama } from "../../src/model/random-llama";
-import { writeSafetensors } from "../../src/model/safetensors";
+import { readSafetensors, writeSafetensors } from "../../src/model/safetensors";
 import { loadTokenizer, TokenizerError } from "../../src/model/tokenizer";
 import { calibrationFromJsonl } from "../../src/prune/calibration";
 import { mulberry32 } from "../../src/seeded-random";
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../../src/train/checkpoint-file";
+import {
+  CheckpointError,
+  checkpointDigest,
+  checksumKey,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  stateKey,
+} from "../../src/train/checkpoint-file";
 import { type TrainCheckpoint, trainDefaults } from "../../src/train/train-loop";
 import { tinyLlamaShape } from "../model/tiny-llama";
 
@@ -191,6 +198,19 @@ function tinyCheckpoint(): Uint8Array {
   return encodeCheckpoint(checkpoint);
 }
 
+/** The file with its checksum recomputed over whatever it now holds (unchanged when it no longer parses as safetensors). */
+function resealed(bytes: Uint8Array): Uint8Array {
+  let contents: ReturnType<typeof readSafetensors>;
+  try {
+    contents = readSafetensors(bytes, "checkpoint.safetensors");
+  } catch {
+    return bytes;
+  }
+  const state = contents.metadata[stateKey];
+  if (state === undefined) return bytes;
+  return writeSafetensors(contents.tensors, { ...contents.metadata, [checksumKey]: checkpointDigest(state, contents.tensors) });
+}
+
 const alpacaSeed = [
   { instruction: "Name the capital of Eldmoor.", input: "", output: "The capital of Eldmoor is Varn." },
   { instruction: "Add the numbers.", input: "3 + 4", output: "3 + 4 = 7. The answer is 7." },
@@ -279,6 +299,13 @@ export function parserTargets(): ParserTarget[] {
       name: "training checkpoint",
       seeds: [{ file: "checkpoint.safetensors", bytes: tinyCheckpoint() }],
       parse: (bytes, file) => decodeCheckpoint(bytes, file),
+    },
+    {
+      // The checksum catches nearly every mutation above; here it is recomputed after mutating, so the
+      // state's and tensors' own checks (what a buggy writer could produce) are what is tested.
+      name: "training checkpoint, re-checksummed",
+      seeds: [{ file: "checkpoint.safetensors", bytes: tinyCheckpoint() }],
+      parse: (bytes, file) => decodeCheckpoint(resealed(bytes), file),
     },
   ];
 }
