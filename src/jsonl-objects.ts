@@ -1,5 +1,7 @@
 /** JSON Lines of objects: blank lines skipped, a UTF-8 BOM accepted, every error a DatasetFormatError naming the file and the line. */
 
+import { jsonBoundsProblem } from "./json-bounds";
+
 /** A dataset file (JSONL) that cannot be read: `line` is 1-based, absent when the problem is the whole file. */
 export class DatasetFormatError extends Error {
   override name = "DatasetFormatError";
@@ -28,6 +30,9 @@ export function parseJsonlObjects(input: string | Uint8Array, source: string): J
     if (line.trim() === "") continue;
     const fail = (detail: string) => new DatasetFormatError(source, i + 1, detail);
     let value: unknown;
+    // Records are flat objects; a line of a million "[" would keep JSON.parse busy for seconds.
+    const problem = jsonBoundsProblem(line, { maxDepth: 64, maxString: Number.POSITIVE_INFINITY });
+    if (problem) throw fail(`refused: ${problem}`);
     try {
       value = JSON.parse(line);
     } catch (e) {

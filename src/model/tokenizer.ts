@@ -6,6 +6,7 @@
 
 import { Template } from "@huggingface/jinja";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import { jsonBoundsProblem } from "../json-bounds";
 import { configLimits } from "./config";
 import { MissingModelFileError } from "./errors";
 
@@ -53,6 +54,9 @@ export async function loadTokenizer(source: string, readText: ReadModelFile): Pr
   const readJson = async (name: string): Promise<unknown> => {
     const text = await readText(name);
     if (text === null) return undefined;
+    // Real tokenizer files nest about 6 deep; their longest strings (templates, patterns) are a few KiB.
+    const problem = jsonBoundsProblem(text, { maxDepth: 64, maxString: 262_144 });
+    if (problem) throw new TokenizerError(source, `${name} in ${source} is refused: ${problem}`);
     try {
       return JSON.parse(text);
     } catch (e) {

@@ -9,6 +9,7 @@
  * with a CheckpointError rather than trained on. Decoding checks everything it hands on: the state's
  * fields and types, one m and one v of the parameter's shape per parameter, and finite values.
  */
+import { jsonBoundsProblem } from "../json-bounds";
 import { ModelFormatError } from "../model/errors";
 import { firstNonFinite, type HostTensor } from "../model/host-tensor";
 import { readSafetensors, writeSafetensors } from "../model/safetensors";
@@ -117,6 +118,8 @@ const numericConfigFields = [
 /** The state JSON checked field by field: what a resume reads must be what a run wrote. */
 function parseState(stateJson: string, fail: (detail: string) => CheckpointError): State {
   let parsed: unknown;
+  const problem = jsonBoundsProblem(stateJson, { maxDepth: 16, maxString: Number.POSITIVE_INFINITY });
+  if (problem) throw fail(`state metadata is refused: ${problem}`);
   try {
     parsed = JSON.parse(stateJson);
   } catch (e) {
