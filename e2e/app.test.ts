@@ -195,7 +195,7 @@ describe("workbench", () => {
     }
   });
 
-  it("is served with a strict Content-Security-Policy (header and meta tag) that refuses eval and inline script", async () => {
+  it("is served with a strict Content-Security-Policy (header and meta tag) under which the app runs and an inline script is refused", async () => {
     const { page } = await session.newPage();
     const response = await page.goto(session.baseUrl);
     const header = response?.headers()["content-security-policy"] ?? "";
@@ -204,22 +204,19 @@ describe("workbench", () => {
     expect(header).toContain("frame-ancestors 'none'");
     expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content")).toMatch(/script-src 'self';/);
     await waitForGpu(page);
-    // The page works under it (the worker got its GPU above); what it forbids is refused.
-    const attempts = await page.evaluate(() => {
-      const out: string[] = [];
-      try {
-        // biome-ignore lint/security/noGlobalEval: the point is to see the page's policy refuse it.
-        out.push(String(eval("1 + 1")));
-      } catch (e) {
-        out.push((e as Error).name);
-      }
+    // The page works under it (the worker got its GPU above); an inline script is refused. (eval cannot be
+    // tried from here: code run through DevTools is exempt from the page's eval check; the policy has no 'unsafe-eval'.)
+    const attempt = await page.evaluate(async () => {
+      const violation = new Promise<string>((resolve) =>
+        document.addEventListener("securitypolicyviolation", (e) => resolve(e.effectiveDirective), { once: true }),
+      );
       const s = document.createElement("script");
       s.textContent = "window.__inlineRan = true";
       document.head.append(s);
-      out.push(String((window as unknown as { __inlineRan?: boolean }).__inlineRan ?? false));
-      return out;
+      return { ran: (window as unknown as { __inlineRan?: boolean }).__inlineRan ?? false, directive: await violation };
     });
-    expect(attempts).toEqual(["EvalError", "false"]);
+    expect(attempt).toEqual({ ran: false, directive: "script-src-elem" });
+    expect(header).not.toMatch(/unsafe-eval/);
     await page.context().close();
   });
 
