@@ -12,11 +12,10 @@ import type { QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
 import type { Gpu } from "../gpu/context";
 import type { Tokenizer } from "../model/tokenizer";
-import type { LoraTensors } from "../train/fold-lora";
 import { type LoraConfig, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainCheckpoint, type TrainConfig, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import type { Job, Progress } from "./job";
-import type { ModelState } from "./model-state";
+import type { FoldableAdapter, ModelState } from "./model-state";
 import { sftExamples } from "./sft-examples";
 
 /** SFT trains on the original responses, SDD on the self-distilled ones. */
@@ -57,13 +56,8 @@ export type TrainJobProgress = Progress & {
   quickEval?: QuickEvalPoint;
 };
 
-export interface TrainedAdapter {
+export interface TrainedAdapter extends FoldableAdapter {
   run: TrainRun;
-  config: LoraConfig;
-  /** PEFT-keyed A and B matrices. */
-  tensors: LoraTensors;
-  /** Blocks of the model it was trained on. */
-  layers: number;
   baseModel: string;
   history: TrainStepReport[];
   cancelled: boolean;
