@@ -1,0 +1,28 @@
+/**
+ * The vitest suite over some of the parser targets: their seed files must parse (or the mutations
+ * would test nothing), and 500 seeded mutations each (`npm run fuzz` runs 10,000) give only a typed
+ * error naming the file or a successful parse; never another exception, a parse over 2 s or 64 MiB
+ * of growth. The targets are split over two test files so that vitest runs them on two cores.
+ */
+import { describe, expect, it } from "vitest";
+import { fuzzParser, fuzzTable } from "./fuzz-harness";
+import { parserTargets } from "./parser-targets";
+
+const runs = 500;
+
+export function parserFuzzSuite(names: readonly string[]): void {
+  const targets = parserTargets().filter((t) => names.includes(t.name));
+  if (targets.length !== names.length) throw new Error(`parserFuzzSuite: unknown target among ${names.join(", ")}`);
+  describe("parsers under seeded mutation", () => {
+    it.each(targets.map((t) => [t.name, t] as const))("%s: its seed files parse as they are", async (_, target) => {
+      for (const { file, bytes } of target.seeds) await expect(Promise.resolve(target.parse(bytes, file)), file).resolves.toBeDefined();
+    });
+
+    it.each(targets.map((t) => [t.name, t] as const))(`%s: ${runs} mutations give typed errors or parses only`, async (_, target) => {
+      const tally = await fuzzParser(target, runs, 20_261_202);
+      console.log(fuzzTable([tally]));
+      expect(tally.failures, tally.failures.join("\n")).toEqual([]);
+      expect(tally.counts["typed error"] + tally.counts.accepted).toBe(runs);
+    });
+  });
+}
