@@ -15,6 +15,7 @@ import { quickEvaluation } from "../eval/quick-eval";
 import { peftAdapterFiles } from "../export/peft-adapter";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
+import { modelSourceName } from "../model/model-source-name";
 import { instructionTrainExamples } from "../study/instruction-train-examples";
 import { decodeCheckpoint, encodeCheckpoint } from "../train/checkpoint-file";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
@@ -157,7 +158,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
       config: lora,
       tensors: run.checkpoint.parameters,
       layers: loaded.weights.config.numHiddenLayers,
-      baseModel: modelPath,
+      baseModel: modelSourceName(modelPath),
     });
     for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
     await writeFile(join(out, "loss.csv"), lossCsv(run.history));
