@@ -366,6 +366,8 @@ function encodeTensor(t: GgufTensorInput): Uint8Array {
     case "BF16":
       return new Uint8Array(f32ToBf16Bits(t.data).buffer);
     case "Q8_0":
+      if (!holdsWholeQ8_0Blocks(t.shape))
+        throw new Error(`writeGguf: tensor "${t.name}" [${t.shape}] cannot be Q8_0: its rows are not whole ${Q8_0_BLOCK}-value blocks`);
       return quantizeQ8_0(t.data);
   }
 }

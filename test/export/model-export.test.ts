@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type GgufDtype, ggufModelFile, hfModelFiles } from "../../src/export/model-export";
-import { parseGguf } from "../../src/model/gguf";
+import { parseGguf, writeGguf } from "../../src/model/gguf";
 import { type ModelWeights, toFloat32 } from "../../src/model/host-tensor";
 import { createLlamaCpuCache, llamaCpu, llamaForwardCpu } from "../../src/model/llama-cpu";
 import { type LoadedModel, loadModelFiles, type ModelFileMap } from "../../src/model/load-model-files";
@@ -93,6 +93,19 @@ describe("models written as GGUF read back as the same model", () => {
     const type = (name: string) => gguf.tensors.find((t) => t.name === name)?.type;
     expect([type("blk.0.ffn_down.weight"), type("blk.0.ffn_up.weight"), type("blk.0.attn_norm.weight"), type("token_embd.weight")]).toEqual(
       ["F16", "Q8_0", "F32", "Q8_0"],
+    );
+  });
+
+  it("refuses to write, and the reader names, a Q8_0 tensor whose rows are not whole blocks", () => {
+    const tensor = { name: "blk.0.ffn_down.weight", shape: [2, 48], type: "Q8_0" as const, data: new Float32Array(96) };
+    expect(() => writeGguf([], [tensor])).toThrow(/tensor "blk\.0\.ffn_down\.weight" \[2,48\] cannot be Q8_0/);
+    // The same bytes as a valid [3, 32] tensor, relabelled [2, 48]: what an older writer produced.
+    const file = writeGguf([], [{ ...tensor, shape: [3, 32] }]);
+    const at = Buffer.from(file).indexOf("blk.0.ffn_down.weight") + "blk.0.ffn_down.weight".length + 4;
+    new DataView(file.buffer).setBigUint64(at, 48n, true);
+    new DataView(file.buffer).setBigUint64(at + 8, 2n, true);
+    expect(() => parseGguf(file, "old.gguf")).toThrow(
+      /old\.gguf: tensor "blk\.0\.ffn_down\.weight" is Q8_0 but its rows hold 48 values, not a multiple of 32/,
     );
   });
 });
