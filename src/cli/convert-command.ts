@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type GgufDtype, ggufDtypes, ggufModelFile, hfDtypes, hfModelFiles } from "../export/model-export";
-import type { HostDtype, ModelWeights } from "../model/host-tensor";
+import { type HostDtype, storedDtype } from "../model/host-tensor";
 import { loadModelFromPath } from "../model/load-model-path";
 import { modelSourceName } from "../model/model-source-name";
 import { parseCommand, required, UsageError } from "./cli-args";
@@ -42,10 +42,4 @@ export async function convertCommand(argv: readonly string[], io: CliIo): Promis
     await writeFile(out, ggufModelFile(loaded, dtype as GgufDtype, modelSourceName(modelPath)));
   }
   io.stdout(`wrote ${loaded.source} (${loaded.format}) as ${to === "hf" ? "a Hugging Face folder" : "GGUF"} in ${dtype} to ${out}\n`);
-}
-
-/** The one dtype every tensor has, or f32 (exact for all of them) when they differ. */
-function storedDtype(weights: ModelWeights): HostDtype {
-  const dtypes = new Set([...weights.tensors.values()].map((t) => t.dtype));
-  return dtypes.size === 1 ? [...dtypes][0] : "f32";
 }

@@ -5,7 +5,7 @@
  * both call these.
  */
 import { type GgufTensorType, modelWeightsToGguf } from "../model/gguf";
-import { castHostTensor, type HostDtype, type ModelWeights } from "../model/host-tensor";
+import { type HostDtype, type ModelWeights, storedDtype } from "../model/host-tensor";
 import { hfFolderFiles, type TokenizerJsonFiles } from "../prune/hf-folder-export";
 import { ggufVocabMetadata } from "./gguf-vocab";
 
@@ -17,14 +17,9 @@ export interface ExportableModel extends TokenizerJsonFiles {
   weights: ModelWeights;
 }
 
-/** Every tensor stored as `dtype` (rounded where narrower); the config is shared. */
-export function castModelWeights(weights: ModelWeights, dtype: HostDtype): ModelWeights {
-  return { config: weights.config, tensors: new Map([...weights.tensors].map(([name, t]) => [name, castHostTensor(t, dtype)])) };
-}
-
 /** A Hugging Face folder (file name → bytes) whose tensors are all `dtype`, with config.json's torch_dtype saying so. */
 export function hfModelFiles(model: ExportableModel, dtype: HostDtype): Map<string, Uint8Array> {
-  return hfFolderFiles(castModelWeights(model.weights, dtype), model);
+  return hfFolderFiles(model.weights, model, dtype);
 }
 
 const ggufTensorType: Record<GgufDtype, GgufTensorType> = { f32: "F32", f16: "F16", bf16: "BF16", q8_0: "Q8_0" };
@@ -52,4 +47,28 @@ export function ggufModelFile(model: ExportableModel, dtype: GgufDtype, name: st
     { key: "general.quantization_version", type: "u32", value: GGML_QUANTIZATION_VERSION },
     ...vocab,
   ]);
+}
+
+export type ModelExportFormat = "hf" | "gguf";
+
+/** What the workbench's Export step and `prunelab convert` ask for. */
+export interface ModelExportRequest {
+  format: ModelExportFormat;
+  /** Default: the dtype the weights share, else f32. */
+  dtype?: GgufDtype;
+}
+
+/**
+ * The model's files in the format asked for: a Hugging Face folder's files, or one `<name>.gguf`
+ * (name made safe for a file name). q8_0 exists only for GGUF.
+ */
+export function modelExportFiles(model: ExportableModel, request: ModelExportRequest, name: string): Map<string, Uint8Array> {
+  const dtype = request.dtype ?? storedDtype(model.weights);
+  if (request.format === "gguf") return new Map([[`${fileSafe(name)}-${dtype}.gguf`, ggufModelFile(model, dtype, name)]]);
+  if (dtype === "q8_0") throw new Error("q8_0 is a GGUF type: a Hugging Face folder is f32, f16 or bf16");
+  return hfModelFiles(model, dtype);
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^\w.-]+/g, "-").replace(/^-+|-+$/g, "") || "model";
 }

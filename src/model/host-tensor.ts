@@ -62,3 +62,14 @@ export function castHostTensor(t: HostTensor, dtype: HostDtype): HostTensor {
   const data = dtype === "f32" ? values : dtype === "f16" ? f32ToF16Bits(values) : f32ToBf16Bits(values);
   return { dtype, shape: [...t.shape], data };
 }
+
+/** Every tensor stored as `dtype` (rounded where narrower); the config is shared. */
+export function castModelWeights(weights: ModelWeights, dtype: HostDtype): ModelWeights {
+  return { config: weights.config, tensors: new Map([...weights.tensors].map(([name, t]) => [name, castHostTensor(t, dtype)])) };
+}
+
+/** The one dtype every tensor has, or f32 (which holds f16 and bf16 values exactly) when they differ. */
+export function storedDtype(weights: ModelWeights): HostDtype {
+  const dtypes = new Set([...weights.tensors.values()].map((t) => t.dtype));
+  return dtypes.size === 1 ? [...dtypes][0] : "f32";
+}

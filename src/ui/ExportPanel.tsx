@@ -1,6 +1,7 @@
 /**
  * The Export step: every file the study produced, in the formats the Python ecosystem reads — the
- * model in use (pruned) as a Hugging Face folder, the SFT and SDD adapters as PEFT folders, the
+ * model in use (pruned; with the SFT or SDD adapter merged in if chosen) as a Hugging Face folder or
+ * a llama.cpp GGUF in the dtype chosen, the SFT and SDD adapters as PEFT folders, the
  * datasets as Alpaca JSONL, layer_distances.csv, mergekit YAML for the slice and the SLERP merge,
  * results.json and the run manifest. Saved into a folder the user picks where the browser has the
  * File System Access API, else downloaded one file at a time.
@@ -9,12 +10,14 @@ import { useEffect, useState } from "react";
 import { version } from "../../package.json";
 import { studyDatasets, trainRuns } from "../experiment/experiment-plan";
 import { createManifest } from "../experiment/manifest";
+import { type GgufDtype, ggufDtypes, hfDtypes, type ModelExportFormat } from "../export/model-export";
 import { exportModel, usePruneStep } from "../store/prune-store";
 import { restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
 import { studyFiles } from "../worker/export-jobs";
 import type { ExportedFile } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
+import type { TrainRun } from "../worker/train-jobs";
 import { downloadFile } from "./AnalyzeExports";
 import { ErrorNote } from "./ErrorNote";
 
@@ -43,6 +46,11 @@ export function ExportPanel() {
   const evaluation = useStudy((s) => s.evaluation);
   const [error, setError] = useState<RpcError>();
   const [saved, setSaved] = useState<string>();
+  const [format, setFormat] = useState<ModelExportFormat>("hf");
+  const [dtype, setDtype] = useState<GgufDtype>("f16");
+  const [merged, setMerged] = useState<"" | TrainRun>("");
+  // q8_0 is a GGUF type: a Hugging Face folder falls back to f16.
+  const modelDtype = format === "hf" && dtype === "q8_0" ? "f16" : dtype;
   useEffect(() => void restoreStudy(), []);
 
   // The pruned card's name is the full model's followed by " without block(s) …" (src/worker/prune-jobs.ts).
@@ -63,13 +71,19 @@ export function ExportPanel() {
       evalCurves: trainRuns.map((run) => ({ run, points: runs[run]?.evalCurve ?? [] })),
       evaluation,
     });
+  const modelFiles = async (): Promise<ExportedFile[] | undefined> => {
+    const adapter = merged ? runs[merged]?.adapter : undefined;
+    const model = await exportModel({ format, dtype: modelDtype, ...(adapter ? { adapter } : {}) });
+    if (model.error) setError(model.error);
+    return model.files;
+  };
   const everything = async (): Promise<ExportedFile[] | undefined> => {
-    const model = await exportModel();
-    if (model.error) {
-      setError(model.error);
-      return undefined;
-    }
-    return [...(model.files ?? []).map((f) => ({ ...f, name: `model/${f.name}` })), ...study()];
+    const files = await modelFiles();
+    return files && [...files.map((f) => ({ ...f, name: `model/${f.name}` })), ...study()];
+  };
+  const downloadModel = async () => {
+    setError(undefined);
+    for (const f of (await modelFiles()) ?? []) downloadFile(f.name, new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
   };
 
   const picker = (globalThis as unknown as Partial<DirectoryPicker>).showDirectoryPicker;
@@ -113,6 +127,42 @@ export function ExportPanel() {
         ))}
       </ul>
       {analysis ? null : <p className="muted">Run the Analyze step to add layer_distances.csv.</p>}
+      <fieldset className="row" data-testid="export-model-options">
+        <legend>The model</legend>
+        <label>
+          Format{" "}
+          <select value={format} onChange={(e) => setFormat(e.target.value as ModelExportFormat)}>
+            <option value="hf">Hugging Face folder</option>
+            <option value="gguf">GGUF (llama.cpp)</option>
+          </select>
+        </label>
+        <label>
+          Type{" "}
+          <select value={modelDtype} onChange={(e) => setDtype(e.target.value as GgufDtype)}>
+            {(format === "hf" ? hfDtypes : ggufDtypes).map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Adapter{" "}
+          <select value={merged} onChange={(e) => setMerged(e.target.value as "" | TrainRun)}>
+            <option value="">none (the model in use)</option>
+            {trainRuns
+              .filter((r) => runs[r]?.adapter && !runs[r]?.adapter?.cancelled)
+              .map((r) => (
+                <option key={r} value={r}>
+                  {r.toUpperCase()} merged in
+                </option>
+              ))}
+          </select>
+        </label>
+        <button type="button" className="secondary" onClick={() => void downloadModel()}>
+          {merged ? "Download merged model" : "Download model"}
+        </button>
+      </fieldset>
       <div className="row">
         {picker ? (
           <button type="button" onClick={() => void saveFolder()}>

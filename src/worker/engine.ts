@@ -18,7 +18,7 @@ import { memoryReport } from "../model/memory-report";
 import { loadTokenizer, Tokenizer } from "../model/tokenizer";
 import { speculateJob } from "../spec/speculate-job";
 import { distillJob } from "./distill-jobs";
-import { evaluateJob } from "./eval-jobs";
+import { evaluateJob, foldedWeights } from "./eval-jobs";
 import type { EngineMethods, GenerateRequest, ModelCard, ModelRequest, Progress } from "./protocol";
 import { analyzeJob, exportModelFiles, type PrunableModel, pruneJob } from "./prune-jobs";
 import { CancelledError, type Handlers, type Job } from "./rpc";
@@ -112,7 +112,10 @@ export function createEngine(
 
     analyze: (request, job) => exclusive("analyzing layers", async () => analyzeJob(await device(), loadedModel(), request, job)),
     prune: (request, job) => exclusive("pruning", async () => pruneJob(await device(), loadedModel(), request, job)),
-    exportModel: async () => exportModelFiles(loadedModel()),
+    exportModel: async ({ adapter, ...request }) => {
+      const ready = loadedModel();
+      return exportModelFiles(ready, request, adapter && foldedWeights(ready, adapter, "the adapter"));
+    },
     merge: (request, job) => exclusive("merging", async () => merging.merge(await device(), loadedModel(), request, job)),
     exportMerge: async (request) => merging.exportMerged(loadedModel(), request),
     speculate: (request, job) => exclusive("speculating", async () => speculateJob(await device(), loadedModel(), request, job)),

@@ -1,11 +1,12 @@
 /** The engine's methods as the UI calls them through the worker: what each takes, reports and returns. */
+import type { ModelExportRequest } from "../export/model-export";
 import type { GpuInfo } from "../gpu/context";
 import type { MergeRequest, MergeResult } from "../merge/merge-jobs";
 import type { LlamaConfig } from "../model/config";
 import type { DistanceTokens, LayerAnalysis } from "../prune/layer-analysis";
 import type { SpeculateRequest, SpeculateResult } from "../spec/speculate-job";
 import type { DistillJobProgress, DistillJobResult, DistillRequest } from "./distill-jobs";
-import type { EvaluatedModel, EvaluateRequest } from "./eval-jobs";
+import type { EvaluatedModel, EvaluateRequest, FoldableAdapter } from "./eval-jobs";
 import type { RpcClient } from "./rpc";
 import type { TrainedAdapter, TrainJobProgress, TrainRequest } from "./train-jobs";
 
@@ -119,7 +120,8 @@ export interface EngineMethods {
   generate: { params: GenerateRequest; progress: GenerateDelta; result: GenerateResult };
   analyze: { params: AnalyzeRequest; progress: Progress; result: AnalyzeResult };
   prune: { params: PruneRequest; progress: Progress; result: PruneResult };
-  exportModel: { params: Record<string, never>; progress: never; result: ExportedFile[] };
+  /** The model in use, with `adapter` folded in when given ("download merged model"). */
+  exportModel: { params: ModelExportRequest & { adapter?: FoldableAdapter }; progress: never; result: ExportedFile[] };
   speculate: { params: SpeculateRequest; progress: Progress; result: SpeculateResult };
   merge: { params: MergeRequest; progress: Progress; result: MergeResult };
   exportMerge: { params: Pick<MergeRequest, "t" | "method">; progress: never; result: ExportedFile[] };

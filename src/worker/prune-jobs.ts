@@ -4,7 +4,9 @@
  * check before and after, and the model in use as a Hugging Face folder.
  */
 import { demoCalibrationRecords } from "../data/demo-calibration";
+import { type ModelExportRequest, modelExportFiles } from "../export/model-export";
 import type { Gpu } from "../gpu/context";
+import type { ModelWeights } from "../model/host-tensor";
 import type { LlamaGpu } from "../model/llama-gpu";
 import type { LoadedModel } from "../model/load-model-files";
 import { memoryReport } from "../model/memory-report";
@@ -12,7 +14,6 @@ import type { Tokenizer } from "../model/tokenizer";
 import { calibrationFromJsonl, calibrationFromText, encodeCalibration } from "../prune/calibration";
 import { calibrationPerplexity } from "../prune/calibration-perplexity";
 import { dropBlocks, dropBlocksFromWeights } from "../prune/drop-blocks";
-import { hfFolderFiles } from "../prune/hf-folder-export";
 import { analyzeLayers } from "../prune/layer-analysis";
 import type { AnalyzeRequest, AnalyzeResult, ExportedFile, ModelCard, Progress, PruneRequest, PruneResult } from "./protocol";
 import type { Job } from "./rpc";
@@ -71,10 +72,14 @@ export async function pruneJob(gpu: Gpu, ready: PrunableModel, request: PruneReq
   return { card: ready.card, ...(before !== undefined && after !== undefined ? { perplexity: { before, after } } : {}) };
 }
 
-export function exportModelFiles(ready: PrunableModel): ExportedFile[] {
+/** The model in use (pruned, and with `weights` when an adapter was folded in) in the format and dtype asked for. */
+export function exportModelFiles(ready: PrunableModel, request: ModelExportRequest, weights?: ModelWeights): ExportedFile[] {
   const { loaded, pruned } = ready;
-  const weights = pruned ? dropBlocksFromWeights(loaded.weights, pruned.start, pruned.count) : loaded.weights;
-  return [...hfFolderFiles(weights, loaded)].map(([name, bytes]) => ({ name, bytes }));
+  const model = {
+    ...loaded,
+    weights: weights ?? (pruned ? dropBlocksFromWeights(loaded.weights, pruned.start, pruned.count) : loaded.weights),
+  };
+  return [...modelExportFiles(model, request, ready.card.name)].map(([name, bytes]) => ({ name, bytes }));
 }
 
 function prunedCard(ready: PrunableModel, start: number, count: number): ModelCard {

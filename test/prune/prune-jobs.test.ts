@@ -64,7 +64,7 @@ describe("engine analyze / prune", () => {
     );
     expect(generated.tokens).toBeGreaterThan(0);
 
-    const files = await engine.exportModel({}, job());
+    const files = await engine.exportModel({ format: "hf" }, job());
     const reloaded = await loadModelFiles(new Map(files.map((f) => [f.name, f.bytes])));
     expect(reloaded.weights.config.numHiddenLayers).toBe(3);
     expect(reloaded.tokenizerJson).toBeDefined();
