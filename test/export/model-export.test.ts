@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type GgufDtype, ggufModelFile, hfModelFiles } from "../../src/export/model-export";
+import { type GgufDtype, ggufModelFile, hfModelFiles, modelExportFiles } from "../../src/export/model-export";
 import { parseGguf, writeGguf } from "../../src/model/gguf";
-import { type ModelWeights, toFloat32 } from "../../src/model/host-tensor";
+import { type HostTensor, type ModelWeights, toFloat32 } from "../../src/model/host-tensor";
 import { createLlamaCpuCache, llamaCpu, llamaForwardCpu } from "../../src/model/llama-cpu";
 import { type LoadedModel, loadModelFiles, type ModelFileMap } from "../../src/model/load-model-files";
 import { Tokenizer } from "../../src/model/tokenizer";
 import { dropBlocksFromWeights } from "../../src/prune/drop-blocks";
+import { hfFolderFiles } from "../../src/prune/hf-folder-export";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 
 const demoDir = resolve(import.meta.dirname, "../../public/models/demo");
@@ -126,5 +127,31 @@ describe("models written as Hugging Face folders", () => {
         if (Math.abs(x - original[i]) > tol * Math.abs(original[i])) throw new Error(`${name}[${i}]: ${x} vs ${original[i]}`);
       });
     }
+  });
+});
+
+describe("modelExportFiles (the Export step's model download)", () => {
+  it("gives one named GGUF, or a Hugging Face folder in the dtype the weights share, and refuses q8_0 for a folder", async () => {
+    const demo = await loadModelFiles(demoFiles());
+    expect([...modelExportFiles(demo, { format: "gguf", dtype: "q8_0" }, "Prunelab demo without blocks 4–6").keys()]).toEqual([
+      "Prunelab-demo-without-blocks-4-6-q8_0.gguf",
+    ]);
+    const folder = modelExportFiles(demo, { format: "hf" }, "demo");
+    expect(JSON.parse(new TextDecoder().decode(folder.get("config.json"))).torch_dtype).toBe("float16");
+    expect(() => modelExportFiles(demo, { format: "hf", dtype: "q8_0" }, "demo")).toThrow(/q8_0 is a GGUF type/);
+  });
+
+  it("writes a folded model (f32 projections beside f16 weights) as f32 throughout, not mixed", async () => {
+    const demo = await loadModelFiles(demoFiles());
+    const tensors = new Map(demo.weights.tensors);
+    const q = "model.layers.0.self_attn.q_proj.weight";
+    const folded = tensors.get(q) as HostTensor;
+    tensors.set(q, { dtype: "f32", shape: folded.shape, data: toFloat32(folded).map((x) => x + 2 ** -20) });
+    const files = hfFolderFiles({ config: demo.weights.config, tensors }, demo);
+    expect(JSON.parse(new TextDecoder().decode(files.get("config.json"))).torch_dtype).toBe("float32");
+    const back = await loadModelFiles(files);
+    expect(new Set([...back.weights.tensors.values()].map((t) => t.dtype))).toEqual(new Set(["f32"]));
+    // The f32 values survive (f16 could not hold the 2^-20 step), the f16 ones are unchanged.
+    expect(toFloat32(back.weights.tensors.get(q) as HostTensor)).toEqual(toFloat32(tensors.get(q) as HostTensor));
   });
 });
