@@ -17,8 +17,9 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import "../src/gpu/node-globals";
-import { runCli } from "../src/cli/run-cli";
+import { runCli, tokenizerOf } from "../src/cli/run-cli";
 import { ggufDtypes } from "../src/export/model-export";
+import { loadModelFromPath } from "../src/model/load-model-path";
 
 const NODE_LLAMA_CPP = "3.21.1";
 const root = resolve(import.meta.dirname, "..");
@@ -79,20 +80,23 @@ async function main(): Promise<number> {
         const ours = await prunelabGenerate(["--model", file], prompt);
         const reference = references.get(prompt) as string;
         const theirs = model ? await llamaCppGreedy(model, prompt) : undefined;
-        const ok = theirs !== undefined && theirs.text === ours && ours === reference;
+        const ourIds = tokenizerOf(await loadModelFromPath(file)).encode(prompt, { bos: true });
+        const sameIds = theirs !== undefined && theirs.prompt.join() === ourIds.join();
+        const ok = theirs !== undefined && sameIds && theirs.text === ours && ours === reference;
         if (!ok) failures++;
         rows.push([
           c.name,
           dtype,
           model ? "yes" : `no (${loadError})`,
           JSON.stringify(prompt),
+          theirs ? yes(sameIds) : "-",
           theirs ? yes(theirs.text === ours) : "-",
           yes(ours === reference),
           theirs ? JSON.stringify(theirs.text.slice(0, 60)) : "-",
         ]);
         if (!ok)
           console.error(
-            `${c.name} ${dtype} ${JSON.stringify(prompt)}:\n  llama.cpp: ${JSON.stringify(theirs?.text)}\n  prunelab (gguf): ${JSON.stringify(ours)}\n  prunelab (source): ${JSON.stringify(reference)}`,
+            `${c.name} ${dtype} ${JSON.stringify(prompt)}: prompt ids ${theirs?.prompt} (llama.cpp) vs ${ourIds}\n  llama.cpp: ${JSON.stringify(theirs?.text)}\n  prunelab (gguf): ${JSON.stringify(ours)}\n  prunelab (source): ${JSON.stringify(reference)}`,
           );
       }
       await model?.dispose();
@@ -103,6 +107,7 @@ async function main(): Promise<number> {
     "dtype",
     "llama.cpp loads",
     "prompt",
+    "same prompt ids",
     "llama.cpp = prunelab (same GGUF)",
     "GGUF = source (prunelab)",
     "greedy text (start)",
@@ -163,7 +168,7 @@ async function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
 }
 
 /** llama.cpp's greedy continuation: its own tokenizer (BOS as the file says), stopping at end-of-generation. */
-async function llamaCppGreedy(model: LlamaCppModel, prompt: string): Promise<{ text: string; ids: number[] }> {
+async function llamaCppGreedy(model: LlamaCppModel, prompt: string): Promise<{ prompt: number[]; text: string; ids: number[] }> {
   // One thread: with more, llama.cpp's spinning workers starve on a loaded 2-core machine and seem to hang.
   const context = await model.createContext({ contextSize: Math.min(256, model.trainContextSize), threads: 1 });
   try {
@@ -175,7 +180,7 @@ async function llamaCppGreedy(model: LlamaCppModel, prompt: string): Promise<{ t
       ids.push(token);
       if (ids.length >= maxTokens) break;
     }
-    return { text: model.detokenize(ids), ids };
+    return { prompt: input, text: model.detokenize(ids), ids };
   } finally {
     await context.dispose();
   }
