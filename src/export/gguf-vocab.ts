@@ -11,6 +11,8 @@
  * Token types are llama.cpp's llama_token_type values.
  */
 import type { GgufMetadataEntry } from "../model/gguf";
+import { GPT2_REGEX, LLAMA3_REGEX } from "../model/gguf-pre-tokenizers";
+import { GgufTokenType } from "../model/gguf-tokenizer";
 
 export class GgufVocabError extends Error {
   constructor(
@@ -23,15 +25,8 @@ export class GgufVocabError extends Error {
   }
 }
 
-const TokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
-
-/** GPT-2's pre-tokenizer regex as tokenizers writes it (llama.cpp's "gpt-2" splits by the same rule). */
-const GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-/** The same with one digit per piece (this project's demo tokenizer): "gpt-2" splits digit runs whole, see `digitsNeverMerge`. */
+/** GPT-2's regex with one digit per piece (this project's demo tokenizer): "gpt-2" splits digit runs whole, see `digitsNeverMerge`. */
 const GPT2_SINGLE_DIGIT_REGEX = GPT2_REGEX.replace("\\p{N}+", "\\p{N}");
-/** Llama 3's regex, llama.cpp's "llama-bpe". */
-const LLAMA3_REGEX =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 interface AddedToken {
   id: number;
@@ -88,10 +83,10 @@ export function ggufVocabMetadata(options: GgufVocabOptions): GgufMetadataEntry[
     const scores = mergeRankScores(pieces, merges);
     const types = pieces.map((p, i) => {
       const a = addedById.get(i);
-      if (p === undefined) return TokenType.unused;
-      if (i === unkId) return TokenType.unknown;
-      if (a) return a.special ? TokenType.control : TokenType.userDefined;
-      return /^<0x[0-9A-F]{2}>$/.test(p) ? TokenType.byte : TokenType.normal;
+      if (p === undefined) return GgufTokenType.unused;
+      if (i === unkId) return GgufTokenType.unknown;
+      if (a) return a.special ? GgufTokenType.control : GgufTokenType.userDefined;
+      return /^<0x[0-9A-F]{2}>$/.test(p) ? GgufTokenType.byte : GgufTokenType.normal;
     });
     entries.push(
       { key: "tokenizer.ggml.tokens", type: "string[]", value: pieces.map((p, i) => p ?? `[PAD${i}]`) },
@@ -102,9 +97,9 @@ export function ggufVocabMetadata(options: GgufVocabOptions): GgufMetadataEntry[
     const pre = preTokenizerName(json, merges, file);
     const types = pieces.map((p, i) => {
       const a = addedById.get(i);
-      if (p === undefined) return TokenType.unused;
-      if (a) return a.special ? TokenType.control : TokenType.userDefined;
-      return TokenType.normal;
+      if (p === undefined) return GgufTokenType.unused;
+      if (a) return a.special ? GgufTokenType.control : GgufTokenType.userDefined;
+      return GgufTokenType.normal;
     });
     entries.push(
       { key: "tokenizer.ggml.pre", type: "string", value: pre },

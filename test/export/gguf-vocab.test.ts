@@ -4,6 +4,7 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
 import { GgufVocabError, ggufVocabMetadata } from "../../src/export/gguf-vocab";
 import type { GgufMetadataEntry, GgufValue } from "../../src/model/gguf";
+import { ggufTokenizerToHf } from "../../src/model/gguf-tokenizer";
 import { llama2cEncode, llama2cTokenizerToHf, readLlama2cTokenizer } from "../../src/model/llama2c-tokenizer";
 import { SPACE_MARK } from "../../src/model/sentencepiece-bpe";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
@@ -108,6 +109,23 @@ describe("GGUF tokenizer metadata", () => {
         expect(llama2cEncode(written, text, true), JSON.stringify(text)).toEqual(ours.encode(text).ids);
     },
   );
+
+  it("reads a byte-level vocabulary back (unknown pre-tokenizer names are left to tokenizer.json) and names bad metadata", () => {
+    const tokenizerJson = readJson("tokenizer.json");
+    const entries = ggufVocabMetadata({ tokenizerJson, tokenizerConfig: readJson("tokenizer_config.json"), vocabSize: 1536, file: "demo" });
+    const back = ggufTokenizerToHf(asMap(entries), "d.gguf", 256);
+    if (!back) throw new Error("no tokenizer read back");
+    const ours = new Tokenizer(tokenizerJson, readJson("tokenizer_config.json"));
+    const theirs = new Tokenizer(back.tokenizerJson, back.tokenizerConfig);
+    for (const text of sampleTexts()) expect(theirs.encode(text).ids, JSON.stringify(text)).toEqual(ours.encode(text).ids);
+    expect(theirs.decode(ours.encode("<|user|>Hi 12<|end|>").ids, { skip_special_tokens: true })).toBe("Hi 12");
+    const unknownPre = asMap(entries.map((e) => (e.key === "tokenizer.ggml.pre" ? { ...e, value: "qwen2" } : e)));
+    expect(ggufTokenizerToHf(unknownPre, "d.gguf", 256)).toBeUndefined();
+    const shortTypes = asMap(entries.map((e) => (e.key === "tokenizer.ggml.token_type" ? { ...e, value: [1, 1] } : e)));
+    expect(() => ggufTokenizerToHf(shortTypes, "d.gguf", 256)).toThrow(
+      /d\.gguf: metadata tokenizer\.ggml\.token_type has 2 entries for 1536 tokens/,
+    );
+  });
 
   it("rejects a tokenizer that is not BPE, naming the file and field", () => {
     expect(() => ggufVocabMetadata({ tokenizerJson: { model: { type: "Unigram" } }, vocabSize: 4, file: "u.json" })).toThrow(
