@@ -2,7 +2,8 @@
  * Checks the GGUF files `prunelab convert` writes against real llama.cpp: for stories260K (when
  * ../shared has it), the demo model and a pruned demo model, in f32, f16 and q8_0, llama.cpp (the
  * prebuilt binaries of npm's node-llama-cpp) must load the file, tokenize the prompt to Prunelab's
- * ids and decode the same greedy text as `prunelab generate` on the same file and on the source model.
+ * ids and decode the same greedy text as `prunelab generate` on the same file (read alone: its
+ * embedded vocabulary is the tokenizer) and on the source model.
  *
  *   npm run check:llama-cpp            (needs a GPU or `source scripts/gpu-env.sh` for Prunelab's side)
  *
@@ -13,7 +14,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import "../src/gpu/node-globals";
@@ -33,8 +34,6 @@ interface Case {
   /** What `--model` (and `--tokenizer`) name for the source. */
   source: string[];
   prompts: string[];
-  /** Tokenizer files to put beside the GGUF for Prunelab (llama.cpp reads the vocabulary from the file). */
-  tokenizerFiles: string[];
 }
 
 async function main(): Promise<number> {
@@ -43,17 +42,15 @@ async function main(): Promise<number> {
   await mkdir(modelsDir, { recursive: true });
   const prunedDir = join(modelsDir, "demo-pruned");
   await cli(["prune", "--model", "public/models/demo", "--start", "4", "--n", "3", "--out", prunedDir]);
-  const demoTokenizer = ["public/models/demo/tokenizer.json", "public/models/demo/tokenizer_config.json"];
   const cases: Case[] = [
-    { name: "demo", source: ["public/models/demo"], prompts: ["The farmer", "Bo has 12 eggs and"], tokenizerFiles: demoTokenizer },
-    { name: "demo-pruned", source: [prunedDir], prompts: ["The farmer"], tokenizerFiles: demoTokenizer },
+    { name: "demo", source: ["public/models/demo"], prompts: ["The farmer", "Bo has 12 eggs and"] },
+    { name: "demo-pruned", source: [prunedDir], prompts: ["The farmer"] },
   ];
   if (existsSync(join(stories, "stories260K.bin"))) {
     cases.unshift({
       name: "stories260K",
       source: [join(stories, "stories260K.bin"), "--tokenizer", join(stories, "tok512.bin")],
       prompts: ["Once upon a time"],
-      tokenizerFiles: [],
     });
   } else console.warn(`stories260K skipped: ${stories} is absent`);
 
@@ -67,7 +64,6 @@ async function main(): Promise<number> {
       const dir = join(modelsDir, `${c.name}-gguf`);
       const file = join(dir, `${c.name}-${dtype}.gguf`);
       await mkdir(dir, { recursive: true });
-      for (const f of c.tokenizerFiles) await copyFile(resolve(root, f), join(dir, f.split("/").at(-1) as string));
       await cli(["convert", "--model", ...c.source, "--to", "gguf", "--dtype", dtype, "--out", file]);
       let model: LlamaCppModel | undefined;
       let loadError = "";
