@@ -6,6 +6,7 @@ import { ModelFormatError } from "./errors";
 import type { GgufValue } from "./gguf";
 import { ggufPreTokenizers } from "./gguf-pre-tokenizers";
 import { sentencePieceBpeTokenizer } from "./sentencepiece-bpe";
+import { bosFirstPostProcessor, byteLevelBpeModel } from "./tokenizer-json";
 
 /** llama.cpp's llama_token_type values. */
 export const GgufTokenType = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
@@ -103,28 +104,10 @@ function byteLevelTokenizer(metadata: Map<string, GgufValue>, file: string, mode
     added_tokens: added,
     normalizer: null,
     pre_tokenizer: preTokenizer,
-    post_processor: addBos
-      ? {
-          type: "TemplateProcessing",
-          single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
-          pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }],
-          special_tokens: { [bos]: { id: bos, ids: [bosId], tokens: [bos] } },
-        }
-      : null,
+    post_processor: addBos ? bosFirstPostProcessor(bos, bosId as number) : null,
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      // llama.cpp looks a Llama 3 piece up whole before merging (its ignore_merges), as HF's Llama 3 tokenizer does.
-      ignore_merges: metadata.get("tokenizer.ggml.pre") === "llama-bpe",
-      vocab,
-      merges,
-    },
+    // llama.cpp looks a Llama 3 piece up whole before merging (its ignore_merges), as HF's Llama 3 tokenizer does.
+    model: byteLevelBpeModel(vocab, merges as [string, string][], metadata.get("tokenizer.ggml.pre") === "llama-bpe"),
   };
   const chatTemplate = metadata.get("tokenizer.chat_template");
   const tokenizerConfig = {
