@@ -42,6 +42,7 @@ interface TokenizerJsonShape {
   model?: {
     type?: string;
     byte_fallback?: boolean;
+    unk_token?: string | null;
     vocab?: Record<string, number>;
     merges?: (string | [string, string])[];
   };
@@ -78,7 +79,8 @@ export function ggufVocabMetadata(options: GgufVocabOptions): GgufMetadataEntry[
   const kind = vocabKind(json);
   const entries: GgufMetadataEntry[] = [{ key: "tokenizer.ggml.model", type: "string", value: kind }];
   const id = (name: string) => specialId(config[name], pieces, file, name);
-  const unkId = kind === "llama" ? (pieceId(model, pieces) ?? 0) : undefined;
+  // SentencePiece's unknown piece is the model's unk_token (llama.cpp's default id 0 when there is none).
+  const unkId = kind === "llama" ? Math.max(0, model.unk_token ? pieces.indexOf(model.unk_token) : 0) : undefined;
   if (kind === "llama") {
     const scores = mergeRankScores(pieces, merges);
     const types = pieces.map((p, i) => {
@@ -152,13 +154,6 @@ function vocabKind(json: TokenizerJsonShape): "llama" | "gpt2" {
   const preParts = pre?.type === "Sequence" ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
   if (preParts.some((p) => p.type === "ByteLevel") || json.decoder?.type === "ByteLevel") return "gpt2";
   return json.model?.byte_fallback ? "llama" : "gpt2";
-}
-
-/** The id of the unknown token of a SentencePiece vocabulary (model.unk_token). */
-function pieceId(model: { unk_token?: string } & object, pieces: (string | undefined)[]): number | undefined {
-  const unk = (model as { unk_token?: unknown }).unk_token;
-  const i = typeof unk === "string" ? pieces.indexOf(unk) : -1;
-  return i >= 0 ? i : undefined;
 }
 
 /** Scores that make llama.cpp's highest-score merge choose what HF's lowest-rank merge chooses (see the header). */
