@@ -149,10 +149,14 @@ function idOrderedPieces(vocab: Record<string, number>, added: AddedToken[], voc
   return pieces;
 }
 
-function vocabKind(json: TokenizerJsonShape): "llama" | "gpt2" {
+/** The pre_tokenizer's steps, whether it is one or a Sequence. */
+function preTokenizerSteps(json: TokenizerJsonShape): PreTokenizer[] {
   const pre = json.pre_tokenizer;
-  const preParts = pre?.type === "Sequence" ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
-  if (preParts.some((p) => p.type === "ByteLevel") || json.decoder?.type === "ByteLevel") return "gpt2";
+  return pre?.type === "Sequence" ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
+}
+
+function vocabKind(json: TokenizerJsonShape): "llama" | "gpt2" {
+  if (preTokenizerSteps(json).some((p) => p.type === "ByteLevel") || json.decoder?.type === "ByteLevel") return "gpt2";
   return json.model?.byte_fallback ? "llama" : "gpt2";
 }
 
@@ -189,8 +193,7 @@ function addsBos(
 
 /** llama.cpp's `tokenizer.ggml.pre` for this byte-level tokenizer, or an error naming its pre_tokenizer. */
 function preTokenizerName(json: TokenizerJsonShape, merges: [string, string][], file: string): string {
-  const pre = json.pre_tokenizer;
-  const parts = pre?.type === "Sequence" ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
+  const parts = preTokenizerSteps(json);
   const byteLevel = parts.find((p) => p.type === "ByteLevel");
   const split = parts.filter((p) => p.type === "Split").map((p) => p.pattern?.Regex);
   const digits = parts.some((p) => p.type === "Digits" && p.individual_digits);
@@ -206,7 +209,7 @@ function preTokenizerName(json: TokenizerJsonShape, merges: [string, string][], 
   throw new GgufVocabError(
     file,
     "pre_tokenizer",
-    `${JSON.stringify(pre)} has no llama.cpp pre-tokenizer that splits text the same way (known: GPT-2, SmolLM, Llama 3)`,
+    `${JSON.stringify(json.pre_tokenizer)} has no llama.cpp pre-tokenizer that splits text the same way (known: GPT-2, SmolLM, Llama 3)`,
   );
 }
 
