@@ -110,7 +110,8 @@ export function ExportPanel() {
   return (
     <div className="panel-body">
       <p>
-        The study of <strong>{card.name}</strong>: the model in use as a Hugging Face folder (<code>model/</code>), and:
+        The study of <strong>{card.name}</strong>: the model in use (<code>model/</code>, as chosen below: Hugging Face folder or GGUF),
+        and:
       </p>
       <ul data-testid="export-files">
         {listed.map((f) => (
