@@ -21,6 +21,7 @@ import { foldCommand, foldUsage } from "./fold-command";
 import { mergeCommand, mergeUsage } from "./merge-command";
 import { paperCommand, paperUsage } from "./paper-command";
 import { pruneCommand, pruneUsage } from "./prune-command";
+import { recipeCommand, recipeUsage } from "./recipe-command";
 import { replayCommand, replayUsage } from "./replay-command";
 import { speculateCommand, speculateUsage } from "./speculate-command";
 import { trainCommand, trainUsage } from "./train-command";
@@ -44,6 +45,7 @@ const commands: Record<string, CliCommand> = {
   train: trainCommand,
   paper: paperCommand,
   replay: replayCommand,
+  recipe: recipeCommand,
   convert: convertCommand,
   fold: foldCommand,
 };
@@ -52,7 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(
-      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage, convertUsage, foldUsage].join("\n")}\n`,
+      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage, recipeUsage, convertUsage, foldUsage].join("\n")}\n`,
     );
     return name === undefined ? 1 : 0;
   }

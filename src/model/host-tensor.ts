@@ -73,3 +73,17 @@ export function storedDtype(weights: ModelWeights): HostDtype {
   const dtypes = new Set([...weights.tensors.values()].map((t) => t.dtype));
   return dtypes.size === 1 ? [...dtypes][0] : "f32";
 }
+
+/** Index of the first NaN or ±Inf value (-1 when all are finite); 16-bit formats are tested on their exponent bits, without converting. */
+export function firstNonFinite(t: HostTensor): number {
+  if (t.dtype === "f32") {
+    const d = t.data as Float32Array;
+    // x − x is NaN exactly for NaN and ±Inf: one subtraction per element keeps a load-time scan cheap.
+    for (let i = 0; i < d.length; i++) if (d[i] - d[i] !== 0) return i;
+    return -1;
+  }
+  const exponent = t.dtype === "f16" ? 0x7c00 : 0x7f80;
+  const d = t.data as Uint16Array;
+  for (let i = 0; i < d.length; i++) if ((d[i] & exponent) === exponent) return i;
+  return -1;
+}
