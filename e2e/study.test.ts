@@ -138,6 +138,17 @@ describe.skipIf(!hasStories260k)("study", () => {
         "results.json",
       ]),
     );
+    // The pruned model with the SDD adapter merged in, as a llama.cpp GGUF.
+    const modelOptions = main.getByTestId("export-model-options");
+    await modelOptions.getByLabel("Format").selectOption("gguf");
+    await modelOptions.getByLabel("Type").selectOption("q8_0");
+    await modelOptions.getByLabel("Adapter").selectOption("sdd");
+    const [gguf] = await Promise.all([
+      page.waitForEvent("download"),
+      modelOptions.getByRole("button", { name: "Download merged model" }).click(),
+    ]);
+    expect(gguf.suggestedFilename()).toMatch(/-q8_0\.gguf$/);
+    expect((await readFile((await gguf.path()) ?? "")).subarray(0, 4).toString()).toBe("GGUF");
     await page.screenshot({ path: `${artifactsDir}/export.png`, fullPage: true });
 
     // After a reload the study comes back from IndexedDB once the model is loaded again.

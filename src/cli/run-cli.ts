@@ -11,8 +11,10 @@ import { memoryReport } from "../prune/memory-report";
 import { analyzeCommand, analyzeUsage } from "./analyze-command";
 import { parseGenerateArgs, parseInfoArgs, UsageError, usage } from "./cli-args";
 import { type CliCommand, type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { convertCommand, convertUsage } from "./convert-command";
 import { distillCommand, distillUsage } from "./distill-command";
 import { evalCommand, evalUsage } from "./eval-command";
+import { foldCommand, foldUsage } from "./fold-command";
 import { mergeCommand, mergeUsage } from "./merge-command";
 import { paperCommand, paperUsage } from "./paper-command";
 import { pruneCommand, pruneUsage } from "./prune-command";
@@ -34,13 +36,15 @@ const commands: Record<string, CliCommand> = {
   paper: paperCommand,
   replay: replayCommand,
   recipe: recipeCommand,
+  convert: convertCommand,
+  fold: foldCommand,
 };
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(
-      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage, recipeUsage].join("\n")}\n`,
+      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage, recipeUsage, convertUsage, foldUsage].join("\n")}\n`,
     );
     return name === undefined ? 1 : 0;
   }

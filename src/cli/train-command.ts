@@ -18,6 +18,7 @@ import { peftAdapterFiles } from "../export/peft-adapter";
 import { ensureWritableDir, readFileNamed, writeFileAtomic } from "../file-io-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
+import { modelSourceName } from "../model/model-source-name";
 import { checkpointFile, loadCheckpoint, saveCheckpoint } from "../train/checkpoint-dir-node";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainCheckpoint, trainDefaults, trainModel } from "../train/train-loop";
@@ -160,7 +161,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
       config: lora,
       tensors: run.checkpoint.parameters,
       layers: loaded.weights.config.numHiddenLayers,
-      baseModel: modelPath,
+      baseModel: modelSourceName(modelPath),
     });
     for (const [name, bytes] of files) await writeFileAtomic(join(out, name), bytes);
     await writeFileAtomic(

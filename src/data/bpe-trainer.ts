@@ -6,6 +6,7 @@
  * any text round-trips exactly. Merges are learned greedily by pair frequency, ties broken by the
  * pair's spelling, so the output depends only on the text.
  */
+import { bosFirstPostProcessor, byteLevelBpeModel } from "../model/tokenizer-json";
 
 /** GPT-2's split, with `\p{N}` taken one digit at a time. Written for both JS and Oniguruma (the Rust library). */
 export const preTokenizePattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -131,24 +132,8 @@ export function byteLevelTokenizerJson(model: BpeModel, bos: string): Record<str
         { type: "ByteLevel", ...byteLevel },
       ],
     },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
-      pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }],
-      special_tokens: { [bos]: { id: bos, ids: [bosId], tokens: [bos] } },
-    },
+    post_processor: bosFirstPostProcessor(bos, bosId),
     decoder: { type: "ByteLevel", ...byteLevel },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab: Object.fromEntries(model.vocab),
-      merges: model.merges,
-    },
+    model: byteLevelBpeModel(Object.fromEntries(model.vocab), model.merges),
   };
 }

@@ -4,12 +4,13 @@
  * check before and after, and the model in use as a Hugging Face folder.
  */
 import { demoCalibrationRecords } from "../data/demo-calibration";
+import { type ModelExportRequest, modelExportFiles } from "../export/model-export";
 import type { Gpu } from "../gpu/context";
+import type { ModelWeights } from "../model/host-tensor";
 import type { LlamaGpu } from "../model/llama-gpu";
 import { calibrationFromJsonl, calibrationFromText, encodeCalibration } from "../prune/calibration";
 import { calibrationPerplexity } from "../prune/calibration-perplexity";
 import { dropBlocks, dropBlocksFromWeights } from "../prune/drop-blocks";
-import { hfFolderFiles } from "../prune/hf-folder-export";
 import { analyzeLayers } from "../prune/layer-analysis";
 import type { Job, Progress } from "./job";
 import { type ModelState, prunedCard } from "./model-state";
@@ -56,6 +57,8 @@ export async function pruneJob(gpu: Gpu, state: ModelState, request: PruneReques
   return { card: state.card, ...(before !== undefined && after !== undefined ? { perplexity: { before, after } } : {}) };
 }
 
-export function exportModelFiles(state: ModelState): ExportedFile[] {
-  return [...hfFolderFiles(state.weights, state.loaded)].map(([name, bytes]) => ({ name, bytes }));
+/** The model in use (pruned, or `weights` when an adapter was folded in) in the format and dtype asked for. */
+export function exportModelFiles(state: ModelState, request: ModelExportRequest, weights?: ModelWeights): ExportedFile[] {
+  const model = { ...state.loaded, weights: weights ?? state.weights };
+  return [...modelExportFiles(model, request, state.card.name)].map(([name, bytes]) => ({ name, bytes }));
 }

@@ -7,6 +7,7 @@
  * holds state across calls, so it is created once per worker or command; one step runs at a time.
  */
 import { demoModelUrl } from "../data/demo-model-files";
+import type { ModelExportRequest } from "../export/model-export";
 import type { Gpu, GpuInfo } from "../gpu/context";
 import { acquireGpu } from "../gpu/device";
 import { generate as generateTokens } from "../model/generate";
@@ -16,7 +17,7 @@ import { type DistillJobProgress, type DistillRequest, distillJob } from "./dist
 import { type EvaluateRequest, evaluateJob } from "./evaluate";
 import { CancelledError, type Job, type Progress } from "./job";
 import { createMergeJobs, type MergeRequest } from "./merge";
-import { type ModelState, modelCard, readModel } from "./model-state";
+import { type FoldableAdapter, foldedWeights, type ModelState, modelCard, readModel } from "./model-state";
 import type { AnalyzeRequest, GenerateDelta, GenerateRequest, GenerateResult, ModelRequest, PruneRequest } from "./requests";
 import { type SpeculateRequest, speculateJob } from "./speculate";
 import { type TrainJobProgress, type TrainRequest, trainJob } from "./train";
@@ -101,7 +102,11 @@ export function createEngine(
     generate: step("generating", (g, s, request: GenerateRequest, job: Job<GenerateDelta>) => generateText(g, s, request, job)),
     analyze: step("analyzing layers", (g, s, request: AnalyzeRequest, job: Job<Progress>) => analyzeJob(g, s, request, job)),
     prune: step("pruning", (g, s, request: PruneRequest, job: Job<Progress>) => pruneJob(g, s, request, job)),
-    exportModel: async (_request: Record<string, never>, _job: Job<never>) => exportModelFiles(loadedModel()),
+    /** The model in use, with `adapter` folded in when given ("download merged model"). */
+    exportModel: async ({ adapter, ...request }: ModelExportRequest & { adapter?: FoldableAdapter }, _job: Job<never>) => {
+      const state = loadedModel();
+      return exportModelFiles(state, request, adapter && foldedWeights(state, adapter, "the adapter"));
+    },
     merge: step("merging", (g, s, request: MergeRequest, job: Job<Progress>) => merging.merge(g, s, request, job)),
     exportMerge: async (request: Pick<MergeRequest, "t" | "method">, _job: Job<never>) => merging.exportMerged(loadedModel(), request),
     speculate: step("speculating", (g, s, request: SpeculateRequest, job: Job<Progress>) => speculateJob(g, s, request, job)),

@@ -98,6 +98,12 @@ export function parseGguf(source: Uint8Array | ArrayBuffer, file: string): GgufF
   const dataStart = Math.ceil(r.pos / alignment) * alignment;
   const tensors = infos.map(({ name, shape, typeId, relative }) => {
     const type = tensorTypeNames.get(typeId) ?? `type ${typeId}`;
+    // Q8_0 blocks run along ne[0]; llama.cpp rejects such a file too, so say what is wrong rather than "not supported".
+    if (type === "Q8_0" && !holdsWholeQ8_0Blocks(shape))
+      throw new ModelFormatError(
+        file,
+        `tensor "${name}" is Q8_0 but its rows hold ${shape.at(-1)} values, not a multiple of ${Q8_0_BLOCK}`,
+      );
     const offset = dataStart + relative;
     const size = tensorBytes(type, shape);
     if (size !== undefined && offset + size > r.bytes.length) {
@@ -292,15 +298,31 @@ export function modelWeightsToGguf(weights: ModelWeights, type: GgufTensorType, 
   const tensors: GgufTensorInput[] = [];
   for (const [name, t] of weights.tensors) {
     const stored = isQueryOrKey(name) && !c.ropeInterleaved ? permuteRopeRows(t, c.headDim, true) : t;
-    // Norm weights stay F32 as llama.cpp's converter keeps every 1-D tensor.
     tensors.push({
       name: ggufName.get(name) ?? noGgufName(name),
       shape: t.shape,
-      type: t.shape.length === 1 ? "F32" : type,
+      type: ggufStorageType(t.shape, type),
       data: toFloat32(stored),
     });
   }
-  return writeGguf([...metadata, ...extraMetadata], tensors);
+  // Entries given by the caller (e.g. the tokenizer's special ids) replace those derived from the config: keys are unique in a GGUF.
+  const given = new Set(extraMetadata.map((e) => e.key));
+  return writeGguf([...metadata.filter((e) => !given.has(e.key)), ...extraMetadata], tensors);
+}
+
+/**
+ * The type a tensor of `shape` is stored as in a file of `type`, as llama.cpp's converter chooses:
+ * 1-D tensors (norms) stay F32, and Q8_0 falls back to F16 where a row is not whole 32-value blocks
+ * (e.g. ffn_down of a model whose intermediate size is 176).
+ */
+export function ggufStorageType(shape: readonly number[], type: GgufTensorType): GgufTensorType {
+  if (shape.length === 1) return "F32";
+  if (type === "Q8_0" && !holdsWholeQ8_0Blocks(shape)) return "F16";
+  return type;
+}
+
+function holdsWholeQ8_0Blocks(shape: readonly number[]): boolean {
+  return (shape.at(-1) ?? 1) % Q8_0_BLOCK === 0;
 }
 
 function noGgufName(name: string): never {
@@ -346,7 +368,7 @@ function tensorBytes(type: string, shape: number[]): number | undefined {
       return n * 2;
     case "Q8_0":
       // Blocks run along the contiguous dimension, so each row must hold whole blocks.
-      return (shape.at(-1) ?? 1) % Q8_0_BLOCK === 0 ? (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES : undefined;
+      return holdsWholeQ8_0Blocks(shape) ? (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES : undefined;
     default:
       return undefined;
   }
@@ -362,6 +384,8 @@ function encodeTensor(t: GgufTensorInput): Uint8Array {
     case "BF16":
       return new Uint8Array(f32ToBf16Bits(t.data).buffer);
     case "Q8_0":
+      if (!holdsWholeQ8_0Blocks(t.shape))
+        throw new Error(`writeGguf: tensor "${t.name}" [${t.shape}] cannot be Q8_0: its rows are not whole ${Q8_0_BLOCK}-value blocks`);
       return quantizeQ8_0(t.data);
   }
 }

@@ -63,6 +63,17 @@ export function castHostTensor(t: HostTensor, dtype: HostDtype): HostTensor {
   return { dtype, shape: [...t.shape], data };
 }
 
+/** Every tensor stored as `dtype` (rounded where narrower); the config is shared. */
+export function castModelWeights(weights: ModelWeights, dtype: HostDtype): ModelWeights {
+  return { config: weights.config, tensors: new Map([...weights.tensors].map(([name, t]) => [name, castHostTensor(t, dtype)])) };
+}
+
+/** The one dtype every tensor has, or f32 (which holds f16 and bf16 values exactly) when they differ. */
+export function storedDtype(weights: ModelWeights): HostDtype {
+  const dtypes = new Set([...weights.tensors.values()].map((t) => t.dtype));
+  return dtypes.size === 1 ? [...dtypes][0] : "f32";
+}
+
 /** Index of the first NaN or ±Inf value (-1 when all are finite); 16-bit formats are tested on their exponent bits, without converting. */
 export function firstNonFinite(t: HostTensor): number {
   if (t.dtype === "f32") {

@@ -48,7 +48,7 @@ export async function loadModelFiles(given: ModelFileMap, options: LoadModelOpti
   const model = await loadWeights(files, main, options);
   if (!model.tokenizerJson && requireTokenizer) {
     const hint = {
-      gguf: "; only SentencePiece tokenizers embedded in GGUF are converted, so put the model's tokenizer.json next to it",
+      gguf: "; only SentencePiece and byte-level (gpt-2, llama-bpe, smollm) tokenizers embedded in GGUF are converted, so put the model's tokenizer.json next to it",
       llama2c: " (tokenizer.bin or one tok*.bin, or name it with the tokenizer option / --tokenizer)",
       safetensors: "",
     }[model.format];

@@ -3,7 +3,7 @@
  * own: model.safetensors in HF's rotate_half RoPE layout, config.json, and the tokenizer files.
  */
 import { toHfConfig } from "../model/config";
-import type { HostDtype, ModelWeights } from "../model/host-tensor";
+import { castModelWeights, type HostDtype, type ModelWeights, storedDtype } from "../model/host-tensor";
 import { withRopeLayout } from "../model/rope-layout";
 import { writeSafetensors } from "../model/safetensors";
 
@@ -16,13 +16,16 @@ export interface TokenizerJsonFiles {
 
 const torchDtypes: Record<HostDtype, string> = { f32: "float32", f16: "float16", bf16: "bfloat16" };
 
-/** File name → contents; weights keep their stored dtypes. */
-export function hfFolderFiles(weights: ModelWeights, tokenizer: TokenizerJsonFiles): Map<string, Uint8Array> {
-  const hf = withRopeLayout(weights, false);
-  const dtypes = new Set([...hf.tensors.values()].map((t) => t.dtype));
+/**
+ * File name → contents, every tensor in one dtype: `dtype`, else the one the weights share, else f32
+ * (a model with adapters folded in has f32 projections beside f16 ones, and f32 holds both exactly).
+ * transformers reads config.json's torch_dtype as the weights' dtype, so it names that one.
+ */
+export function hfFolderFiles(weights: ModelWeights, tokenizer: TokenizerJsonFiles, dtype?: HostDtype): Map<string, Uint8Array> {
+  const target = dtype ?? storedDtype(weights);
+  const hf = withRopeLayout(castModelWeights(weights, target), false);
   const config = toHfConfig(hf.config);
-  // transformers reads torch_dtype as the weights' dtype; a mixed folder stays "float32", which loads every tensor exactly.
-  if (dtypes.size === 1) config.torch_dtype = torchDtypes[[...dtypes][0]];
+  config.torch_dtype = torchDtypes[target];
   const json = (value: object) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
   // As save_pretrained writes it: transformers rejects a safetensors header whose metadata names another format.
   const files = new Map<string, Uint8Array>([

@@ -37,7 +37,7 @@ export const steps: readonly StepInfo[] = [
   {
     id: "export",
     title: "Export",
-    summary: "safetensors + config.json, PEFT adapters, layer_distances.csv, mergekit YAML, JSONL, manifest.",
+    summary: "safetensors + config.json or GGUF, PEFT adapters, layer_distances.csv, mergekit YAML, JSONL, manifest.",
   },
 ];
 

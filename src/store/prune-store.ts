@@ -7,6 +7,7 @@
 import { create } from "zustand";
 import { analyzeRequest, calibrationSetName } from "../engine/experiment-plan";
 import type { AnalyzeResult, CalibrationInput, ExportedFile, PruneResult } from "../engine/requests";
+import type { EngineMethods } from "../worker/protocol";
 import type { RpcError } from "../worker/rpc";
 import { engineClient, engineMissing, type RunningJob, startJob, updateExperiment, useWorkbench, withProgress } from "./workbench-store";
 
@@ -85,9 +86,11 @@ export async function pruneModel(start: number, count: number): Promise<void> {
   useWorkbench.setState({ model: { ...useWorkbench.getState().model, card: outcome.value.card } });
 }
 
-/** The model in use (pruned or not) as the files of a Hugging Face folder. */
-export async function exportModel(): Promise<{ files?: ExportedFile[]; error?: RpcError }> {
+/** The model in use (pruned or not; with an adapter folded in when given) as a Hugging Face folder's files, or as GGUF. */
+export async function exportModel(
+  request: EngineMethods["exportModel"]["params"] = { format: "hf" },
+): Promise<{ files?: ExportedFile[]; error?: RpcError }> {
   const engine = engineClient();
-  const outcome = engine ? await engine.call("exportModel", {}) : ({ ok: false, error: engineMissing } as const);
+  const outcome = engine ? await engine.call("exportModel", request) : ({ ok: false, error: engineMissing } as const);
   return outcome.ok ? { files: outcome.value } : { error: outcome.error };
 }

@@ -1,6 +1,7 @@
 /**
  * The Export step: every file the study produced, in the formats the Python ecosystem reads — the
- * model in use (pruned) as a Hugging Face folder, the SFT and SDD adapters as PEFT folders, the
+ * model in use (pruned; with the SFT or SDD adapter merged in if chosen) as a Hugging Face folder or
+ * a llama.cpp GGUF in the dtype chosen, the SFT and SDD adapters as PEFT folders, the
  * datasets as Alpaca JSONL, layer_distances.csv, mergekit YAML for the slice and the SLERP merge,
  * results.json and the run manifest; and the experiment as a cluster recipe for the Python stack. Saved into a folder the user picks where the browser has the
  * File System Access API, else downloaded one file at a time.
@@ -13,6 +14,8 @@ import { buildRecipe } from "../engine/recipe/build-recipe";
 import { configFromCard, experimentModelRef } from "../engine/recipe/recipe-model";
 import type { ExportedFile } from "../engine/requests";
 import { studyFiles } from "../engine/study-files";
+import type { TrainRun } from "../engine/train";
+import { type GgufDtype, ggufDtypes, hfDtypes, type ModelExportFormat } from "../export/model-export";
 import { exportModel, usePruneStep } from "../store/prune-store";
 import { restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
@@ -45,6 +48,11 @@ export function ExportPanel() {
   const evaluation = useStudy((s) => s.evaluation);
   const [error, setError] = useState<RpcError>();
   const [saved, setSaved] = useState<string>();
+  const [format, setFormat] = useState<ModelExportFormat>("hf");
+  const [dtype, setDtype] = useState<GgufDtype>("f16");
+  const [merged, setMerged] = useState<"" | TrainRun>("");
+  // q8_0 is a GGUF type: a Hugging Face folder falls back to f16.
+  const modelDtype = format === "hf" && dtype === "q8_0" ? "f16" : dtype;
   const [cluster, setCluster] = useState({ gpus: 8, nodes: 1 });
   useEffect(() => void restoreStudy(), []);
 
@@ -66,13 +74,19 @@ export function ExportPanel() {
       evalCurves: trainRuns.map((run) => ({ run, points: runs[run]?.evalCurve ?? [] })),
       evaluation,
     });
+  const modelFiles = async (): Promise<ExportedFile[] | undefined> => {
+    const adapter = merged ? runs[merged]?.adapter : undefined;
+    const model = await exportModel({ format, dtype: modelDtype, ...(adapter ? { adapter } : {}) });
+    if (model.error) setError(model.error);
+    return model.files;
+  };
   const everything = async (): Promise<ExportedFile[] | undefined> => {
-    const model = await exportModel();
-    if (model.error) {
-      setError(model.error);
-      return undefined;
-    }
-    return [...(model.files ?? []).map((f) => ({ ...f, name: `model/${f.name}` })), ...study()];
+    const files = await modelFiles();
+    return files && [...files.map((f) => ({ ...f, name: `model/${f.name}` })), ...study()];
+  };
+  const downloadModel = async () => {
+    setError(undefined);
+    for (const f of (await modelFiles()) ?? []) downloadFile(f.name, new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
   };
 
   const picker = (globalThis as unknown as Partial<DirectoryPicker>).showDirectoryPicker;
@@ -142,7 +156,8 @@ export function ExportPanel() {
   return (
     <div className="panel-body">
       <p>
-        The study of <strong>{card.name}</strong>: the model in use as a Hugging Face folder (<code>model/</code>), and:
+        The study of <strong>{card.name}</strong>: the model in use (<code>model/</code>, as chosen below: Hugging Face folder or GGUF),
+        and:
       </p>
       <ul data-testid="export-files">
         {listed.map((f) => (
@@ -159,6 +174,42 @@ export function ExportPanel() {
         ))}
       </ul>
       {analysis ? null : <p className="muted">Run the Analyze step to add layer_distances.csv.</p>}
+      <fieldset className="row" data-testid="export-model-options">
+        <legend>The model</legend>
+        <label>
+          Format{" "}
+          <select value={format} onChange={(e) => setFormat(e.target.value as ModelExportFormat)}>
+            <option value="hf">Hugging Face folder</option>
+            <option value="gguf">GGUF (llama.cpp)</option>
+          </select>
+        </label>
+        <label>
+          Type{" "}
+          <select value={modelDtype} onChange={(e) => setDtype(e.target.value as GgufDtype)}>
+            {(format === "hf" ? hfDtypes : ggufDtypes).map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Adapter{" "}
+          <select value={merged} onChange={(e) => setMerged(e.target.value as "" | TrainRun)}>
+            <option value="">none (the model in use)</option>
+            {trainRuns
+              .filter((r) => runs[r]?.adapter && !runs[r]?.adapter?.cancelled)
+              .map((r) => (
+                <option key={r} value={r}>
+                  {r.toUpperCase()} merged in
+                </option>
+              ))}
+          </select>
+        </label>
+        <button type="button" className="secondary" onClick={() => void downloadModel()}>
+          {merged ? "Download merged model" : "Download model"}
+        </button>
+      </fieldset>
       <div className="row">
         {picker ? (
           <button type="button" onClick={() => void saveFolder()}>

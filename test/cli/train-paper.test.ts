@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { toAlpacaJsonl } from "../../src/distill/alpaca-jsonl";
 import { readPeftAdapter } from "../../src/export/peft-adapter";
@@ -62,6 +62,8 @@ describe("prunelab train", () => {
       tinyChatWeights,
     );
     expect(adapter.config).toEqual({ rank: 2, alpha: 4, dropout: 0.05, modules: ["q", "v", "down"] });
+    // PEFT's base_model_name_or_path: the model folder's name, not the path as typed.
+    expect(adapter.baseModel).toBe(basename(dir));
 
     const gpu = await testGpu();
     const model = uploadLlama(gpu, tinyChatWeights, { weightDtype: "f32" });

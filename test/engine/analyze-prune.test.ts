@@ -7,6 +7,8 @@ import type { Job, Progress } from "../../src/engine/job";
 import type { AnalyzeRequest, PickedFile } from "../../src/engine/requests";
 import { nodeGpu } from "../../src/gpu/node-gpu";
 import { loadModelFiles } from "../../src/model/load-model-files";
+import { foldLora } from "../../src/train/fold-lora";
+import { peftKey } from "../../src/train/llama-lora";
 import { hasStories260k, stories260kDir } from "../model/stories260k-files";
 
 function job<P>(seen: P[] = [], signal = new AbortController().signal): Job<P> {
@@ -64,10 +66,32 @@ describe("engine analyze / prune", () => {
     );
     expect(generated.tokens).toBeGreaterThan(0);
 
-    const files = await engine.exportModel({}, job());
+    const files = await engine.exportModel({ format: "hf" }, job());
     const reloaded = await loadModelFiles(new Map(files.map((f) => [f.name, f.bytes])));
     expect(reloaded.weights.config.numHiddenLayers).toBe(3);
     expect(reloaded.tokenizerJson).toBeDefined();
+    // The Export step's other choices: GGUF, and the pruned model with an adapter merged in (f32, equal to foldLora).
+    // B·A is the same in every row, so the comparison holds whichever RoPE row order the export permutes q_proj into.
+    const [gguf] = await engine.exportModel({ format: "gguf", dtype: "q8_0" }, job());
+    expect(gguf.name).toMatch(/-q8_0\.gguf$/);
+    expect((await loadModelFiles(new Map([[gguf.name, gguf.bytes]]))).weights.config.numHiddenLayers).toBe(3);
+    const q = reloaded.weights.tensors.get("model.layers.1.self_attn.q_proj.weight");
+    if (!q) throw new Error("no q_proj");
+    const adapter = {
+      config: { rank: 1, alpha: 2, dropout: 0, modules: ["q" as const] },
+      layers: 3,
+      tensors: Object.fromEntries(
+        [0, 1, 2].flatMap((l) => [
+          [peftKey(l, "q", "A"), { dtype: "f32" as const, shape: [1, q.shape[1]], data: new Float32Array(q.shape[1]).fill(0.01) }],
+          [peftKey(l, "q", "B"), { dtype: "f32" as const, shape: [q.shape[0], 1], data: new Float32Array(q.shape[0]).fill(0.5) }],
+        ]),
+      ),
+    };
+    const mergedFiles = await engine.exportModel({ format: "hf", dtype: "f32", adapter }, job());
+    const merged = await loadModelFiles(new Map(mergedFiles.map((f) => [f.name, f.bytes])));
+    expect(merged.weights.tensors.get("model.layers.1.self_attn.q_proj.weight")).toEqual(
+      foldLora(reloaded.weights, adapter.tensors, adapter.config).tensors.get("model.layers.1.self_attn.q_proj.weight"),
+    );
 
     const restored = await engine.prune({ start: 0, count: 0 }, job());
     expect(restored.card).toEqual(full);

@@ -67,7 +67,7 @@ describe("GGUF embedded tokenizer", () => {
     );
     const gpt2 = modelWeightsToGguf(randomLlama(tinyLlamaShape), "F32", [{ key: "tokenizer.ggml.model", type: "string", value: "gpt2" }]);
     await expect(loadModelFiles(new Map([["m.gguf", gpt2]]))).rejects.toThrow(
-      /missing tokenizer\.json: m\.gguf has no tokenizer .*only SentencePiece tokenizers embedded in GGUF are converted/,
+      /missing tokenizer\.json: m\.gguf has no tokenizer .*only SentencePiece and byte-level .* tokenizers embedded in GGUF are converted/,
     );
   });
 

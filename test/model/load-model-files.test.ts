@@ -70,7 +70,7 @@ describe("loadModelFiles", () => {
     expect(model.weights.tensors).toEqual(weights.tensors);
     await expect(loadModelFiles(new Map([["m.gguf", gguf]]))).rejects.toThrow(MissingModelFileError);
     await expect(loadModelFiles(new Map([["m.gguf", gguf]]))).rejects.toThrow(
-      /missing tokenizer\.json: m\.gguf has no tokenizer .*only SentencePiece tokenizers embedded in GGUF are converted/,
+      /missing tokenizer\.json: m\.gguf has no tokenizer .*only SentencePiece and byte-level .* tokenizers embedded in GGUF are converted/,
     );
     expect((await loadModelFiles(new Map([["m.gguf", gguf]]), { requireTokenizer: false })).tokenizerJson).toBeUndefined();
   });
