@@ -9,15 +9,17 @@ import { loadModelFromPath } from "../model/load-model-path";
 import { calibrationFromJsonl, encodeCalibration } from "../prune/calibration";
 import { analyzeLayers } from "../prune/layer-analysis";
 import { layerAnalysisJson, layerDistancesCsv } from "../prune/layer-analysis-files";
-import { number, parseCommand, required } from "./cli-args";
+import { jsonToStdout, number, parseCommand, required } from "./cli-args";
+import { reportChannel, writeJsonResult } from "./json-result";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
 export const analyzeUsage = `  prunelab analyze --model PATH [--tokenizer PATH] --calib FILE.jsonl [--max-samples K] [--seq-len S]
-                   --json OUT.json [--csv OUT.csv]
+                   --json OUT.json|- [--csv OUT.csv]
       Angular distance d(l, n) of every run of n blocks from block l (last token of each sample)
       and Block Influence, on the lines {"text": …} of FILE.jsonl (encoded with BOS). OUT.json is
       {"layers", "numSamples", "angular": {"<n>": {"<l>": d}}, "blockInfluence"}; OUT.csv has
-      PruneMe's columns block_start,block_end,average_distance (block_start = l, block_end = l + n).`;
+      PruneMe's columns block_start,block_end,average_distance (block_start = l, block_end = l + n).
+      A bare --json (or --json -) prints that JSON on stdout instead of a file.`;
 
 export async function analyzeCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -47,9 +49,10 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
     });
     io.stderr("\n");
     releaseLlama(gpu, model);
-    await writeFile(jsonOut, `${JSON.stringify(layerAnalysisJson(analysis))}\n`);
+    await writeJsonResult(io, jsonOut, layerAnalysisJson(analysis));
     if (values.csv) await writeFile(values.csv, layerDistancesCsv(analysis));
-    io.stdout(`${analysis.layers} layers, ${analysis.numSamples} samples: wrote ${[jsonOut, values.csv].filter(Boolean).join(" and ")}\n`);
+    const written = [jsonOut === jsonToStdout ? "stdout" : jsonOut, values.csv].filter(Boolean).join(" and ");
+    reportChannel(io, jsonOut)(`${analysis.layers} layers, ${analysis.numSamples} samples: wrote ${written}\n`);
   } finally {
     gpu.destroy();
   }
