@@ -11,7 +11,10 @@ export const generateUsage = `  prunelab generate --model PATH [--tokenizer PATH
       Prompt and decode speed (tokens/s) go to stderr.`;
 
 export const modelPathNote = `PATH is a Hugging Face folder, a .safetensors or .gguf file, or a llama2.c .bin (its tokenizer
-.bin from the same folder, or --tokenizer).
+.bin from the same folder, or --tokenizer); where no such path exists, a Hub repo id owner/name[@revision],
+downloaded into the Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub;
+HF_ENDPOINT and HF_TOKEN as for huggingface_hub). --offline (anywhere, or HF_HUB_OFFLINE=1) reads the
+cache only and names the first file missing there.
 
 Every command: --help prints its usage. --json without a file (or --json -) prints the result as
 one JSON object on stdout (info, generate, analyze, eval, speculate); progress and the readable
@@ -66,6 +69,12 @@ export function withBareJsonFlag(argv: readonly string[]): string[] {
   return argv.flatMap((arg, i) =>
     arg === "--json" && (i + 1 === argv.length || argv[i + 1].startsWith("--")) ? [arg, jsonToStdout] : [arg],
   );
+}
+
+/** The global `--offline` flag taken out of argv (it applies to every command that reads a model). */
+export function withoutOfflineFlag(argv: readonly string[]): { argv: string[]; offline: boolean } {
+  const rest = argv.filter((arg) => arg !== "--offline");
+  return { argv: rest, offline: rest.length !== argv.length };
 }
 
 /** Whether argv (after the command's name) asks for the command's usage. */

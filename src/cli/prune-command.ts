@@ -33,8 +33,10 @@ export async function pruneCommand(argv: readonly string[], io: CliIo): Promise<
   const pruned = dropBlocksFromWeights(loaded.weights, start, n);
   await mkdir(out, { recursive: true });
   for (const [name, bytes] of hfFolderFiles(pruned, loaded)) await writeFile(join(out, name), bytes);
-  const folder = (await stat(modelPath)).isDirectory() ? modelPath : dirname(modelPath);
+  // A model from the Hub (loaded.hub) has no local folder to take companions from.
+  const folder = loaded.hub ? undefined : (await stat(modelPath)).isDirectory() ? modelPath : dirname(modelPath);
   for (const name of companionFiles) {
+    if (folder === undefined) break;
     await copyFile(join(folder, name), join(out, name)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "ENOENT") throw e;
     });

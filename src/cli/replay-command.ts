@@ -6,7 +6,6 @@
  * DIR/results.json (every number and the manifest replayed) and prints the table.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { qualityRecovery } from "../eval/quality-recovery";
 import type { Experiment } from "../experiment/experiment";
@@ -24,7 +23,8 @@ import {
 import { parseManifest } from "../experiment/manifest";
 import { nodeGpu } from "../gpu/node-gpu";
 import { downloadModel } from "../model/hub";
-import { createNodeHubCache } from "../model/hub-cache-node";
+import { createNodeHubCache, hfHubCacheDir } from "../model/hub-cache-node";
+import { hubEnvironment } from "../model/hub-model-source";
 import { createEngine } from "../worker/engine";
 import type { PickedFile, Progress } from "../worker/protocol";
 import type { Job } from "../worker/rpc";
@@ -38,7 +38,7 @@ export const replayUsage = `  prunelab replay --manifest FILE --out DIR [--model
       prune (the manifest's block; with prune.count 0, the --count blocks its metric finds most
       redundant), distillation, SFT and SDD, evaluation and the SLERP merge at merge.t. The model:
       demo → --model or public/models/demo; hub → downloaded (cache --hub-cache, default
-      ~/.cache/prunelab/hub); local → --model PATH. --calib / --data give the calibration text or
+      the Hugging Face cache: HF_HUB_CACHE, else HF_HOME/hub); local → --model PATH. --calib / --data give the calibration text or
       Alpaca JSONL a manifest names but cannot hold. Writes DIR/results.json.`;
 
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<void> {
@@ -133,9 +133,10 @@ async function modelFiles(
 ): Promise<PickedFile[]> {
   if (model.source === "hub" && values.model === undefined) {
     const downloaded = await downloadModel(model.repo, {
-      cache: createNodeHubCache(values["hub-cache"] ?? join(homedir(), ".cache", "prunelab", "hub")),
+      cache: createNodeHubCache(values["hub-cache"] ?? hfHubCacheDir()),
       revision: model.revision,
       endpoint: model.endpoint,
+      offline: hubEnvironment().offline,
     });
     return [...downloaded.files].map(([name, blob]) => ({ path: `${model.repo}/${name}`, file: new File([blob], name) }));
   }

@@ -22,6 +22,7 @@ import {
   parseInfoArgs,
   UsageError,
   usageExitCode,
+  withoutOfflineFlag,
 } from "./cli-args";
 import { distillCommand, distillUsage } from "./distill-command";
 import { evalCommand, evalUsage } from "./eval-command";
@@ -67,7 +68,8 @@ function fullUsage(): string {
     .join("\n")}\n  prunelab --version\n\n${modelPathNote}\n`;
 }
 
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argvGiven: readonly string[], io: CliIo): Promise<number> {
+  const { argv, offline } = withoutOfflineFlag(argvGiven);
   const [name, ...rest] = argv;
   if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(fullUsage());
@@ -88,7 +90,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   try {
     if (!command) throw new UsageError(`unknown command '${name}'`);
-    await command.run(rest, io);
+    // HF_HUB_OFFLINE is what every model load (hub-model-source.ts) reads, as in Python's tools.
+    const before = process.env.HF_HUB_OFFLINE;
+    if (offline) process.env.HF_HUB_OFFLINE = "1";
+    try {
+      await command.run(rest, io);
+    } finally {
+      if (offline) {
+        if (before === undefined) delete process.env.HF_HUB_OFFLINE;
+        else process.env.HF_HUB_OFFLINE = before;
+      }
+    }
     return 0;
   } catch (e) {
     const isUsage = e instanceof UsageError;
