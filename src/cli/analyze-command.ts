@@ -3,17 +3,18 @@
  * a JSONL calibration set (each line `{"text": …}`, encoded with BOS, no chat template), written as
  * the JSON of `layerAnalysisJson` and optionally PruneMe's CSV.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { readCalibrationDataset } from "../data/dataset-source-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
-import { calibrationFromJsonl, encodeCalibration } from "../prune/calibration";
+import { encodeCalibration } from "../prune/calibration";
 import { analyzeLayers } from "../prune/layer-analysis";
 import { layerAnalysisJson, layerDistancesCsv } from "../prune/layer-analysis-files";
 import { jsonToStdout, number, parseCommand, required } from "./cli-args";
 import { reportChannel, writeJsonResult } from "./json-result";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
-export const analyzeUsage = `  prunelab analyze --model PATH [--tokenizer PATH] --calib FILE.jsonl [--max-samples K] [--seq-len S]
+export const analyzeUsage = `  prunelab analyze --model PATH [--tokenizer PATH] --calib FILE.jsonl|hf:DATASET [--max-samples K] [--seq-len S]
                    --json OUT.json|- [--csv OUT.csv]
       Angular distance d(l, n) of every run of n blocks from block l (last token of each sample)
       and Block Influence, on the lines {"text": …} of FILE.jsonl (encoded with BOS). OUT.json is
@@ -38,7 +39,7 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
   const seqLen = values["seq-len"] === undefined ? undefined : number("seq-len", values["seq-len"], { integer: true, min: 1 });
   const loaded = await loadModelFromPath(required(values.model, "model"), { tokenizer: values.tokenizer });
   const tokenizer = tokenizerOf(loaded);
-  const records = calibrationFromJsonl(await readFile(calib, "utf8"), calib);
+  const records = await readCalibrationDataset(calib);
   const samples = encodeCalibration(tokenizer, records, { maxSamples, seqLen: seqLen ?? loaded.weights.config.maxPositionEmbeddings });
   if (samples.length === 0) throw new Error(`${calib} holds no samples`);
   const gpu = await cliGpu();

@@ -15,6 +15,9 @@ export const modelPathNote = `PATH is a Hugging Face folder, a .safetensors or .
 downloaded into the Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub;
 HF_ENDPOINT and HF_TOKEN as for huggingface_hub). --offline (anywhere, or HF_HUB_OFFLINE=1) reads the
 cache only and names the first file missing there.
+--data and --calib also take a Hub dataset, hf:owner/name[@revision][:config][:split] (its parquet or
+JSON files of that config and split, default train): Alpaca (instruction/input/output), Dolly
+(instruction/context/response) or GSM8K (question/answer, "#### N" kept) columns, or text for --calib.
 
 Every command: --help prints its usage. --json without a file (or --json -) prints the result as
 one JSON object on stdout (info, generate, analyze, eval, speculate); progress and the readable

@@ -8,8 +8,8 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
+import { readInstructionDataset } from "../data/dataset-source-node";
 import { buildWorld, demoWorldSeed } from "../data/world";
-import { parseAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
 import { peftAdapterFiles } from "../export/peft-adapter";
@@ -79,12 +79,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   };
   const batchSize = optional("batch-size", trainDefaults.batchSize, { integer: true, min: 1 });
   const gradientAccumulation = optional("grad-accum", trainDefaults.gradientAccumulation, { integer: true, min: 1 });
-  const records = parseAlpacaJsonl(
-    await readFile(dataPath, "utf8").catch((e: Error) => {
-      throw new Error(`cannot read ${dataPath}: ${e.message}`);
-    }),
-    dataPath,
-  );
+  const records = await readInstructionDataset(dataPath);
   const steps =
     values.steps !== undefined
       ? number("steps", values.steps, { integer: true, min: 1 })

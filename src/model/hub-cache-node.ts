@@ -11,9 +11,9 @@
  */
 
 import { openAsBlob } from "node:fs";
-import { copyFile, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import type { HubCache, HubCacheWriter, HubFileKey, HubFileMetadata } from "./hub";
 
 /** The hub cache folder the environment names, as huggingface_hub resolves it. */
@@ -39,7 +39,9 @@ async function sizeOrNull(path: string): Promise<number | null> {
   }
 }
 
-export function createNodeHubCache(cacheDir: string = hfHubCacheDir()): HubCache {
+export function createNodeHubCache(
+  cacheDir: string = hfHubCacheDir(),
+): HubCache & { listCached(key: HubFileKey): Promise<string[] | null> } {
   const repoDir = (key: HubFileKey) => join(cacheDir, hubRepoFolderName(key.repoId, key.repoType));
   // A revision that is a commit hash names its snapshot directly; a branch or tag goes through refs/.
   const commitOf = async (key: HubFileKey): Promise<string | null> => {
@@ -64,6 +66,15 @@ export function createNodeHubCache(cacheDir: string = hfHubCacheDir()): HubCache
   };
   return {
     wantsMetadata: true,
+    /** The files of the revision's snapshot (paths relative to it), or null when the cache has none. */
+    async listCached(key) {
+      const commit = await commitOf(key);
+      if (!commit) return null;
+      const root = join(repoDir(key), "snapshots", commit);
+      const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => null);
+      if (!entries) return null;
+      return entries.filter((e) => !e.isDirectory()).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join("/"));
+    },
     async get(key) {
       const commit = await commitOf(key);
       if (!commit) return null;

@@ -205,6 +205,55 @@ export async function downloadModel(repoId: string, options: DownloadOptions): P
   return model;
 }
 
+/** One file of a repo (a model's or a dataset's) through the cache: the same download, resume and offline rules as `downloadModel`. */
+export async function downloadHubFile(key: HubFileKey, options: DownloadOptions): Promise<Blob> {
+  const blob = await downloadFile(key, options, false);
+  if (!blob) throw new HubError("not-found", `${key.file} of ${key.repoId} was not found`);
+  return blob;
+}
+
+/**
+ * Every file path of a revision: the Hub's tree API (`/api/{models|datasets}/{repo}/tree/{revision}?recursive=true`,
+ * following its Link pagination), or offline the cache's own listing of the snapshot.
+ */
+export async function listHubFiles(
+  repo: { repoId: string; repoType?: HubRepoType; revision?: string },
+  options: DownloadOptions & { listCached?: (key: HubFileKey) => Promise<string[] | null> },
+): Promise<string[]> {
+  const revision = repo.revision ?? "main";
+  const key: HubFileKey = { repoId: repo.repoId, repoType: repo.repoType, revision, file: "" };
+  if (options.offline) {
+    const cached = await options.listCached?.(key);
+    if (!cached)
+      throw new HubError(
+        "offline",
+        `${repo.repoId} (revision ${revision}) has no snapshot in the cache, and offline mode does not download`,
+      );
+    return cached;
+  }
+  const endpoint = (options.endpoint ?? "https://huggingface.co").replace(/\/+$/, "");
+  let url: string | undefined =
+    `${endpoint}/api/${repo.repoType ?? "model"}s/${repo.repoId}/tree/${encodeURIComponent(revision)}?recursive=true`;
+  const paths: string[] = [];
+  while (url) {
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {}, signal: options.signal });
+    } catch (e) {
+      throw new HubError("network", `cannot reach ${url} to list ${repo.repoId}: ${reasonOf(e)}`, url);
+    }
+    if (response.status === 404)
+      throw new HubError("not-found", `${repo.repoId} (revision ${revision}) was not found (HTTP 404 at ${url})`, url, 404);
+    if (response.status === 401 || response.status === 403) throw unauthorized({ ...key, file: "its file list" }, url, response.status);
+    if (!response.ok) throw new HubError("http", `listing ${repo.repoId}: HTTP ${response.status} from ${url}`, url, response.status);
+    const entries = (await response.json()) as { type?: string; path?: string }[];
+    if (!Array.isArray(entries)) throw new HubError("invalid", `listing ${repo.repoId}: ${url} did not answer a JSON array`, url);
+    for (const e of entries) if (e.type === "file" && typeof e.path === "string") paths.push(e.path);
+    url = response.headers.get("Link")?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+  }
+  return paths;
+}
+
 function fileUrl(endpoint: string, { repoId, revision, file, repoType }: HubFileKey): string {
   const repo = repoType === "dataset" ? `datasets/${repoId}` : repoId;
   return `${endpoint.replace(/\/+$/, "")}/${repo}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;

@@ -51,6 +51,8 @@ export interface HubFixtureServer {
   ignoreRange: boolean;
   /** Send 206 without Content-Range, as a browser shows it when a cross-origin server does not expose the header. */
   hideContentRange: boolean;
+  /** Entries per page of the tree API (`/api/{models|datasets}/{repo}/tree/{revision}`), paged by a Link header as the Hub does. */
+  treePageSize: number;
   close(): Promise<void>;
 }
 
@@ -58,8 +60,35 @@ export async function startHubFixtureServer(repos: Record<string, FixtureRepo>):
   const requests: ServedRequest[] = [];
   const stallOnce = new Map<string, number>();
   const stalled = new Set<ServerResponse>();
-  const state = { ignoreRange: false, hideContentRange: false };
+  const state = { ignoreRange: false, hideContentRange: false, treePageSize: 1000 };
   const server = createServer((req, res) => {
+    const tree = (req.url ?? "").match(/^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/tree\/([^/?]+)\?recursive=true(?:&cursor=(\d+))?$/);
+    if (tree) {
+      const name = `${tree[1] === "datasets" ? "datasets/" : ""}${decodeURIComponent(tree[2])}`;
+      const listed = repos[name];
+      const revision = decodeURIComponent(tree[3]);
+      requests.push({
+        method: "GET",
+        repo: name,
+        file: "(tree)",
+        range: undefined,
+        authorization: req.headers.authorization,
+        status: listed ? 200 : 404,
+      });
+      if (!listed || (revision !== "main" && revision !== fixtureCommit(name))) {
+        res.writeHead(404).end("Repository not found");
+        return;
+      }
+      const start = Number(tree[4] ?? 0);
+      const paths = Object.keys(listed.files).sort();
+      const page = paths.slice(start, start + state.treePageSize).map((path) => ({ type: "file", path, size: listed.files[path].length }));
+      const next =
+        start + state.treePageSize < paths.length
+          ? { Link: `<http://${req.headers.host}${req.url?.replace(/&cursor=\d+$/, "")}&cursor=${start + state.treePageSize}>; rel="next"` }
+          : {};
+      res.writeHead(200, { "Content-Type": "application/json", ...next }).end(JSON.stringify(page));
+      return;
+    }
     const m = (req.url ?? "").match(/^\/((?:datasets\/)?[^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/);
     const repoName = m ? decodeURIComponent(m[1]) : "";
     const file = m ? decodeURIComponent(m[3]) : "";
@@ -125,6 +154,12 @@ export async function startHubFixtureServer(repos: Record<string, FixtureRepo>):
     },
     set ignoreRange(v: boolean) {
       state.ignoreRange = v;
+    },
+    get treePageSize() {
+      return state.treePageSize;
+    },
+    set treePageSize(v: number) {
+      state.treePageSize = v;
     },
     get hideContentRange() {
       return state.hideContentRange;
