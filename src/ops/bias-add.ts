@@ -3,7 +3,8 @@
  * float64 CPU reference. Training keeps biases frozen and a bias does not change the gradient of its
  * input, so there is no backward.
  */
-import shader from "../../shaders/bias-add.wgsl?raw";
+// The residual add's kernel, broadcasting x over rows.
+import shader from "../../shaders/add-into.wgsl?raw";
 import type { Gpu } from "../gpu/context";
 import { grid } from "../gpu/grid";
 import { describe, numel, type Tensor } from "../gpu/tensor";
@@ -20,8 +21,8 @@ export function addBias(gpu: Gpu, y: Tensor, bias: Tensor): Tensor {
   gpu.dispatch({
     op: "addBias",
     shader,
-    uniforms: { p: { n, cols } },
-    bindings: { bias, y },
+    uniforms: { p: { n, x_len: cols } },
+    bindings: { x: bias, y },
     workgroups: grid(Math.ceil(n / workgroupSize)),
   });
   return y;
