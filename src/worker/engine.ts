@@ -7,7 +7,7 @@ import { demoModelName, demoModelUrl, fetchDemoModel } from "../data/demo-model-
 import type { Gpu } from "../gpu/context";
 import { acquireGpu } from "../gpu/device";
 import { createMergeJobs } from "../merge/merge-jobs";
-import type { LlamaConfig } from "../model/config";
+import { causalLmClass, type LlamaConfig } from "../model/config";
 import { generate as generateTokens } from "../model/generate";
 import type { ModelWeights } from "../model/host-tensor";
 import { downloadModel } from "../model/hub";
@@ -180,7 +180,7 @@ function modelCard(name: string, format: string, weights: ModelWeights, tokenize
   return {
     name,
     format,
-    architecture: "LlamaForCausalLM",
+    architecture: causalLmClass[c.architecture ?? "llama"],
     parameters: report.parameters,
     weightBytes: report.weightBytes,
     layers: c.numHiddenLayers,
