@@ -50,7 +50,7 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
     });
     io.stderr("\n");
     releaseLlama(gpu, model);
-    await writeJsonResult(io, jsonOut, layerAnalysisJson(analysis));
+    await writeJsonResult(io, jsonOut, layerAnalysisJson(analysis), 0);
     if (values.csv) await writeFile(values.csv, layerDistancesCsv(analysis));
     const written = [jsonOut === jsonToStdout ? "stdout" : jsonOut, values.csv].filter(Boolean).join(" and ");
     reportChannel(io, jsonOut)(`${analysis.layers} layers, ${analysis.numSamples} samples: wrote ${written}\n`);

@@ -6,10 +6,10 @@ import { writeFile } from "node:fs/promises";
 import { jsonToStdout } from "./cli-args";
 import type { CliIo } from "./run-cli";
 
-/** Writes `value` to the file `target`, or to stdout on one line when `target` is `jsonToStdout`. */
-export async function writeJsonResult(io: CliIo, target: string, value: unknown): Promise<void> {
+/** Writes `value` to the file `target` (indented by `fileIndent`, as each command always wrote it), or to stdout on one line when `target` is `jsonToStdout`. */
+export async function writeJsonResult(io: CliIo, target: string, value: unknown, fileIndent = 2): Promise<void> {
   if (target === jsonToStdout) io.stdout(`${JSON.stringify(value)}\n`);
-  else await writeFile(target, `${JSON.stringify(value, null, 2)}\n`);
+  else await writeFile(target, `${JSON.stringify(value, null, fileIndent)}\n`);
 }
 
 /** The channel for the readable report: stdout, unless `--json` took it. */
