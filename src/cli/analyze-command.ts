@@ -11,6 +11,7 @@ import { encodeCalibration } from "../prune/calibration";
 import { analyzeLayers } from "../prune/layer-analysis";
 import { layerAnalysisJson, layerDistancesCsv } from "../prune/layer-analysis-files";
 import { jsonToStdout, number, parseCommand, required } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import { reportChannel, writeJsonResult } from "./json-result";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
@@ -37,7 +38,10 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
   const maxSamples =
     values["max-samples"] === undefined ? undefined : number("max-samples", values["max-samples"], { integer: true, min: 1 });
   const seqLen = values["seq-len"] === undefined ? undefined : number("seq-len", values["seq-len"], { integer: true, min: 1 });
-  const loaded = await loadModelFromPath(required(values.model, "model"), { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(required(values.model, "model"), {
+    tokenizer: values.tokenizer,
+    onDownload: downloadProgressLine(io),
+  });
   const tokenizer = tokenizerOf(loaded);
   const records = await readCalibrationDataset(calib);
   const samples = encodeCalibration(tokenizer, records, { maxSamples, seqLen: seqLen ?? loaded.weights.config.maxPositionEmbeddings });

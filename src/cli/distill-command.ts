@@ -12,6 +12,7 @@ import type { DistillKind } from "../distill/sdft-template";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required, UsageError } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
 export const distillUsage = `  prunelab distill --model PATH [--tokenizer PATH] --data IN.jsonl --out OUT.jsonl [--kind general|math]
@@ -51,7 +52,7 @@ export async function distillCommand(argv: readonly string[], io: CliIo): Promis
   const partial = `${out}.partial.jsonl`;
   const done = await readPartial(partial, { model: modelPath, data, ...settings });
   if (done.length > 0) io.stderr(`resuming from ${partial}: ${done.length} of ${records.length} examples done\n`);
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const gpu = await cliGpu();
   try {

@@ -10,6 +10,7 @@ import { parseEvalSuite } from "../eval/task-format";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import { reportChannel, writeJsonResult } from "./json-result";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
@@ -37,7 +38,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<v
   const batchSize = values["batch-size"] === undefined ? undefined : number("batch-size", values["batch-size"], { integer: true, min: 1 });
   const suite = parseEvalSuite(await readJson(tasksPath), tasksPath);
   const original = values.original === undefined ? undefined : await readResults(values.original);
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const gpu = await cliGpu();
   let result: SuiteResult;

@@ -16,6 +16,7 @@ import { encodeCalibration } from "../prune/calibration";
 import { runStudy, type StudyData, type StudySettings, type StudyStore, studyDefaults } from "../study/study";
 import { studyCurvesCsv, studyTable } from "../study/study-report";
 import { number, parseCommand, required, UsageError } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
 const defaultTrainExamples = 160;
@@ -76,7 +77,7 @@ export async function paperCommand(argv: readonly string[], io: CliIo): Promise<
   const speculationPrompts = optional("spec-prompts", defaultSpeculationPrompts);
 
   const started = performance.now();
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const { config } = loaded.weights;
   const tooMany = blocks.find((n) => n >= config.numHiddenLayers);

@@ -8,6 +8,7 @@ import { loadModelFromPath } from "../model/load-model-path";
 import { dropBlocksFromWeights } from "../prune/drop-blocks";
 import { hfFolderFiles } from "../prune/hf-folder-export";
 import { number, parseCommand, required } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import type { CliIo } from "./run-cli";
 
 export const pruneUsage = `  prunelab prune --model PATH [--tokenizer PATH] --start l --n n --out DIR
@@ -29,7 +30,7 @@ export async function pruneCommand(argv: readonly string[], io: CliIo): Promise<
   const start = number("start", required(values.start, "start"), { integer: true, min: 0 });
   const n = number("n", required(values.n, "n"), { integer: true, min: 1 });
   const out = required(values.out, "out");
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const pruned = dropBlocksFromWeights(loaded.weights, start, n);
   await mkdir(out, { recursive: true });
   for (const [name, bytes] of hfFolderFiles(pruned, loaded)) await writeFile(join(out, name), bytes);

@@ -25,6 +25,7 @@ import {
   withoutOfflineFlag,
 } from "./cli-args";
 import { distillCommand, distillUsage } from "./distill-command";
+import { downloadProgressLine } from "./download-progress";
 import { evalCommand, evalUsage } from "./eval-command";
 import { reportChannel, writeJsonResult } from "./json-result";
 import { mergeCommand, mergeUsage } from "./merge-command";
@@ -130,7 +131,11 @@ export function tokenizerOf(loaded: LoadedModel): Tokenizer {
 
 async function infoCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseInfoArgs(argv);
-  const loaded = await loadModelFromPath(args.model, { tokenizer: args.tokenizer, requireTokenizer: false });
+  const loaded = await loadModelFromPath(args.model, {
+    tokenizer: args.tokenizer,
+    requireTokenizer: false,
+    onDownload: downloadProgressLine(io),
+  });
   const { config } = loaded.weights;
   const report = memoryReport(loaded.weights);
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
@@ -162,7 +167,7 @@ async function infoCommand(argv: readonly string[], io: CliIo): Promise<void> {
 
 async function generateCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const args = parseGenerateArgs(argv);
-  const loaded = await loadModelFromPath(args.model, { tokenizer: args.tokenizer });
+  const loaded = await loadModelFromPath(args.model, { tokenizer: args.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const prompt = args.chat
     ? tokenizer.encodeChat([{ role: "user", content: args.prompt }], { addGenerationPrompt: true })

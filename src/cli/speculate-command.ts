@@ -6,6 +6,7 @@ import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { speculativeDecode } from "../spec/speculative-decoding";
 import { number, parseCommand, required } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import { reportChannel, writeJsonResult } from "./json-result";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
@@ -37,8 +38,12 @@ export async function speculateCommand(argv: readonly string[], io: CliIo): Prom
   const temperature = values.temperature === undefined ? 0 : number("temperature", values.temperature, { min: 0 });
   const seed = values.seed === undefined ? 0 : number("seed", values.seed, { integer: true, min: 0 });
   const json = required(values.json, "json");
-  const target = await loadModelFromPath(targetPath, { tokenizer: values.tokenizer });
-  const draft = await loadModelFromPath(draftPath, { tokenizer: values.tokenizer, requireTokenizer: false });
+  const target = await loadModelFromPath(targetPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
+  const draft = await loadModelFromPath(draftPath, {
+    tokenizer: values.tokenizer,
+    requireTokenizer: false,
+    onDownload: downloadProgressLine(io),
+  });
   const tokenizer = tokenizerOf(target);
   const gpu = await cliGpu();
   try {

@@ -20,6 +20,7 @@ import { decodeCheckpoint, encodeCheckpoint } from "../train/checkpoint-file";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainCheckpoint, type TrainConfig, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import { number, parseCommand, required, UsageError } from "./cli-args";
+import { downloadProgressLine } from "./download-progress";
 import { type CliIo, cliGpu, tokenizerOf } from "./run-cli";
 
 export const trainUsage = `  prunelab train --model PATH [--tokenizer PATH] --data IN.jsonl --out DIR [--rank R] [--alpha A]
@@ -84,7 +85,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     values.steps !== undefined
       ? number("steps", values.steps, { integer: true, min: 1 })
       : Math.max(1, Math.ceil((optional("epochs", 1, { min: Number.MIN_VALUE }) * records.length) / (batchSize * gradientAccumulation)));
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const config: TrainConfig = {
     ...trainDefaults,

@@ -60,13 +60,16 @@ describe("prunelab with Hub ids", () => {
   it("loads a repo id into the HF cache, then works --offline from it alone", async () => {
     const local = await cli("info", "--model", folder, "--json");
     const first = await cli("info", "--model", repo, "--json");
-    expect(first.stderr).toBe("");
+    // Progress on stderr, one line per file fetched; stdout stays one JSON object.
+    expect(first.stderr).toMatch(/\rdownloading model\.safetensors: [\d.]+ of [\d.]+ MiB \(100 %\)\n/);
+    expect(first.stderr).toMatch(/downloading config\.json/);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout).parameters).toBe(JSON.parse(local.stdout).parameters);
     expect(readFileSync(join(cacheDir, "models--test-org--tiny-chat", "refs", "main"), "utf8")).toBe(fixtureCommit(repo));
     const requests = server.requests.length;
     const offline = await cli("--offline", "info", "--model", repo, "--json");
     expect(offline.code).toBe(0);
+    expect(offline.stderr).toBe("");
     expect(JSON.parse(offline.stdout).config).toEqual(JSON.parse(first.stdout).config);
     expect(server.requests.length).toBe(requests);
     expect(process.env.HF_HUB_OFFLINE).toBeUndefined();
