@@ -31,6 +31,7 @@ import { reportChannel, writeJsonResult } from "./json-result";
 import { mergeCommand, mergeUsage } from "./merge-command";
 import { paperCommand, paperUsage } from "./paper-command";
 import { pruneCommand, pruneUsage } from "./prune-command";
+import { recipeCommand, recipeUsage } from "./recipe-command";
 import { replayCommand, replayUsage } from "./replay-command";
 import { speculateCommand, speculateUsage } from "./speculate-command";
 import { trainCommand, trainUsage } from "./train-command";
@@ -61,6 +62,7 @@ const commands: Record<string, CommandEntry> = {
   train: { run: trainCommand, usage: trainUsage },
   paper: { run: paperCommand, usage: paperUsage },
   replay: { run: replayCommand, usage: replayUsage },
+  recipe: { run: recipeCommand, usage: recipeUsage },
 };
 
 function fullUsage(): string {

@@ -5,7 +5,7 @@ import { writeTinyChatFolder } from "../eval/tiny-chat-llama";
 import { runCliCaptured } from "./cli-harness";
 
 const cli = (...argv: string[]) => runCliCaptured(argv);
-const commands = ["info", "generate", "analyze", "prune", "distill", "eval", "merge", "speculate", "train", "paper", "replay"];
+const commands = ["info", "generate", "analyze", "prune", "distill", "eval", "merge", "speculate", "train", "paper", "replay", "recipe"];
 
 describe("prunelab conventions", () => {
   it.each(commands)("%s --help prints that command's usage alone on stdout, exit 0", async (name) => {
