@@ -1,4 +1,5 @@
-// Causal grouped-query attention, scale 1/sqrt(head_dim), with an optional key padding mask.
+// Causal grouped-query attention, scale 1/sqrt(head_dim), with an optional key padding mask and an
+// optional sliding window (p.window > 0: the query at position t sees keys t − window < j ≤ t).
 //   out[b, i, h] = Σ_j softmax_j(q[b, i, h] · k[b, j, g] · scale) v[b, j, g],  g = h / (heads / kv_heads),
 //   over keys j ≤ past + i whose mask[b, j] is 1; lse[b, h, i] = log Σ_j exp(s_ij) (0 where no key is
 //   visible, and out is 0 there).
@@ -31,6 +32,8 @@ struct Params {
   scale: f32,
   // decode: query heads per workgroup, a divisor of heads / kv_heads, at most 4.
   group_heads: u32,
+  // Sliding window in positions (Mistral), 0 for none.
+  window: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -67,6 +70,11 @@ fn visible(b: u32, j: u32) -> bool {
   return p.masked == 0u || mask[b * p.kv_tokens + j] != 0u;
 }
 
+// The first key the query at absolute position t sees: 0, or the start of its sliding window.
+fn first_key(t: u32) -> u32 {
+  return select(0u, max(t + 1u, p.window) - p.window, p.window > 0u);
+}
+
 // Writes out[b, i, h] and returns its lse.
 fn attend_row(b: u32, i: u32, h: u32) -> f32 {
   let d4 = p.head_dim / 4u;
@@ -80,7 +88,7 @@ fn attend_row(b: u32, i: u32, h: u32) -> f32 {
   }
   var m = NO_MAX;
   var l = 0.0;
-  for (var j = 0u; j <= p.past + i; j++) {
+  for (var j = first_key(p.past + i); j <= p.past + i; j++) {
     if (!visible(b, j)) {
       continue;
     }
@@ -151,7 +159,7 @@ fn decode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) ti
   for (var j0 = 0u; j0 < keys; j0 += WG) {
     let j = j0 + tid;
     var s = vec4f(NO_MAX);
-    if (j < keys && visible(b, j)) {
+    if (j < keys && j >= first_key(p.past + i) && visible(b, j)) {
       let kj = kv_row(b, j, g);
       var dots = vec4f(0.0);
       for (var c = 0u; c < d4; c++) {
@@ -242,7 +250,7 @@ fn backward_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     go[c] = d_out[qi + c];
     acc[c] = vec4f(0.0);
   }
-  for (var j = 0u; j <= p.past + i; j++) {
+  for (var j = first_key(p.past + i); j <= p.past + i; j++) {
     if (!visible(b, j)) {
       continue;
     }
@@ -288,8 +296,10 @@ fn backward_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   if (visible(b, j)) {
     let group = p.heads / p.kv_heads;
     let first = max(j, p.past) - p.past;
+    // Past the window no later query sees key j (positions past + i ≥ j + window).
+    let end = select(p.q_tokens, min(p.q_tokens, max(j + p.window, p.past) - p.past), p.window > 0u);
     for (var h = g * group; h < (g + 1u) * group; h++) {
-      for (var i = first; i < p.q_tokens; i++) {
+      for (var i = first; i < end; i++) {
         let qi = q_row(b, i, h);
         let st = stats_saved[(b * p.heads + h) * p.q_tokens + i];
         var s = 0.0;

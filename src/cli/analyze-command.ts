@@ -4,21 +4,24 @@
  * the JSON of `layerAnalysisJson` and optionally PruneMe's CSV.
  */
 import { writeFile } from "node:fs/promises";
-import { readFileNamed } from "../file-io-node";
+import { readCalibrationDataset } from "../data/dataset-source-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
-import { calibrationFromJsonl, encodeCalibration } from "../prune/calibration";
+import { encodeCalibration } from "../prune/calibration";
 import { analyzeLayers } from "../prune/layer-analysis";
 import { layerAnalysisJson, layerDistancesCsv } from "../prune/layer-analysis-files";
-import { number, parseCommand, required } from "./cli-args";
+import { jsonToStdout, number, parseCommand, required } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
+import { reportChannel, writeJsonResult } from "./json-result";
 
-export const analyzeUsage = `  prunelab analyze --model PATH [--tokenizer PATH] --calib FILE.jsonl [--max-samples K] [--seq-len S]
-                   --json OUT.json [--csv OUT.csv]
+export const analyzeUsage = `  prunelab analyze --model PATH [--tokenizer PATH] --calib FILE.jsonl|hf:DATASET [--max-samples K] [--seq-len S]
+                   --json OUT.json|- [--csv OUT.csv]
       Angular distance d(l, n) of every run of n blocks from block l (last token of each sample)
       and Block Influence, on the lines {"text": …} of FILE.jsonl (encoded with BOS). OUT.json is
       {"layers", "numSamples", "angular": {"<n>": {"<l>": d}}, "blockInfluence"}; OUT.csv has
-      PruneMe's columns block_start,block_end,average_distance (block_start = l, block_end = l + n).`;
+      PruneMe's columns block_start,block_end,average_distance (block_start = l, block_end = l + n).
+      A bare --json (or --json -) prints that JSON on stdout instead of a file.`;
 
 export async function analyzeCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -35,9 +38,12 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
   const maxSamples =
     values["max-samples"] === undefined ? undefined : number("max-samples", values["max-samples"], { integer: true, min: 1 });
   const seqLen = values["seq-len"] === undefined ? undefined : number("seq-len", values["seq-len"], { integer: true, min: 1 });
-  const loaded = await loadModelFromPath(required(values.model, "model"), { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(required(values.model, "model"), {
+    tokenizer: values.tokenizer,
+    onDownload: downloadProgressLine(io),
+  });
   const tokenizer = tokenizerOf(loaded);
-  const records = calibrationFromJsonl(await readFileNamed(calib), calib);
+  const records = await readCalibrationDataset(calib);
   const samples = encodeCalibration(tokenizer, records, { maxSamples, seqLen: seqLen ?? loaded.weights.config.maxPositionEmbeddings });
   if (samples.length === 0) throw new Error(`${calib} holds no samples`);
   const gpu = await cliGpu();
@@ -48,9 +54,10 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
     });
     io.stderr("\n");
     releaseLlama(gpu, model);
-    await writeFile(jsonOut, `${JSON.stringify(layerAnalysisJson(analysis))}\n`);
+    await writeJsonResult(io, jsonOut, layerAnalysisJson(analysis), 0);
     if (values.csv) await writeFile(values.csv, layerDistancesCsv(analysis));
-    io.stdout(`${analysis.layers} layers, ${analysis.numSamples} samples: wrote ${[jsonOut, values.csv].filter(Boolean).join(" and ")}\n`);
+    const written = [jsonOut === jsonToStdout ? "stdout" : jsonOut, values.csv].filter(Boolean).join(" and ");
+    reportChannel(io, jsonOut)(`${analysis.layers} layers, ${analysis.numSamples} samples: wrote ${written}\n`);
   } finally {
     gpu.destroy();
   }

@@ -5,14 +5,15 @@
  * with the same file as an uninterrupted run.
  */
 import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
-import { parseAlpacaJsonl, toAlpacaJsonl } from "../distill/alpaca-jsonl";
+import { readInstructionDataset } from "../data/dataset-source-node";
+import { toAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { type DistilledExample, distillDataset, distilledRecords, sdftSampling } from "../distill/distill-dataset";
 import type { DistillKind } from "../distill/sdft-template";
-import { readFileNamed } from "../file-io-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
 
 export const distillUsage = `  prunelab distill --model PATH [--tokenizer PATH] --data IN.jsonl --out OUT.jsonl [--kind general|math]
                    [--temperature T] [--top-p P] [--seed S] [--max-tokens N] [--batch-size B]
@@ -47,11 +48,11 @@ export async function distillCommand(argv: readonly string[], io: CliIo): Promis
     maxTokens: values["max-tokens"] === undefined ? 256 : number("max-tokens", values["max-tokens"], { integer: true, min: 1 }),
     batchSize: values["batch-size"] === undefined ? 4 : number("batch-size", values["batch-size"], { integer: true, min: 1 }),
   };
-  const records = parseAlpacaJsonl(await readFileNamed(data), data);
+  const records = await readInstructionDataset(data);
   const partial = `${out}.partial.jsonl`;
   const done = await readPartial(partial, { model: modelPath, data, ...settings });
   if (done.length > 0) io.stderr(`resuming from ${partial}: ${done.length} of ${records.length} examples done\n`);
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const gpu = await cliGpu();
   try {

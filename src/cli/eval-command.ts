@@ -3,7 +3,7 @@
  * printed as a per-task table; optionally the results JSON, and the quality recovery against the
  * results JSON of the original model.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { checkComparable, qualityRecovery, taskTable } from "../eval/quality-recovery";
 import { evaluateSuite, type SuiteResult } from "../eval/suite-runner";
 import { parseEvalSuite } from "../eval/task-format";
@@ -11,13 +11,16 @@ import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
+import { reportChannel, writeJsonResult } from "./json-result";
 
 export const evalUsage = `  prunelab eval --model PATH [--tokenizer PATH] --tasks FILE.json [--limit N] [--batch-size B]
-                [--json OUT.json] [--original RESULTS.json]
+                [--json [OUT.json]] [--original RESULTS.json]
       Scores the model on the suite in FILE.json ({"name", "tasks": [...]}: multiple-choice tasks
       by log-likelihood, acc and acc_norm; generative tasks by exact match of the extracted answer
       after greedy decoding), at most N items per task. Prints the per-task table and the average;
-      OUT.json gets the results; with the original model's RESULTS.json, the quality recovery %.`;
+      OUT.json gets the results (a bare --json prints them on stdout, the table then on stderr);
+      with the original model's RESULTS.json, the quality recovery %.`;
 
 export async function evalCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -35,7 +38,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<v
   const batchSize = values["batch-size"] === undefined ? undefined : number("batch-size", values["batch-size"], { integer: true, min: 1 });
   const suite = parseEvalSuite(await readJson(tasksPath), tasksPath);
   const original = values.original === undefined ? undefined : await readResults(values.original);
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const gpu = await cliGpu();
   let result: SuiteResult;
@@ -51,18 +54,20 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<v
   } finally {
     gpu.destroy();
   }
-  io.stdout(taskTable(result));
+  const report = reportChannel(io, values.json);
+  report(taskTable(result));
   let recovery: number | undefined;
   if (original) {
     checkComparable(result, original, modelPath);
     recovery = qualityRecovery(result.average, original.average);
-    io.stdout(`quality recovery: ${recovery.toFixed(1)} % (original average ${(original.average * 100).toFixed(1)} %)\n`);
+    report(`quality recovery: ${recovery.toFixed(1)} % (original average ${(original.average * 100).toFixed(1)} %)\n`);
   }
   if (values.json) {
-    await writeFile(
-      values.json,
-      `${JSON.stringify({ model: modelPath, ...result, ...(recovery === undefined ? {} : { recoveryPercent: recovery }) }, null, 2)}\n`,
-    );
+    await writeJsonResult(io, values.json, {
+      model: modelPath,
+      ...result,
+      ...(recovery === undefined ? {} : { recoveryPercent: recovery }),
+    });
   }
 }
 

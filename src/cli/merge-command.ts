@@ -10,6 +10,7 @@ import { loadModelFromPath } from "../model/load-model-path";
 import { hfFolderFiles } from "../prune/hf-folder-export";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import type { CliIo } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
 
 export const mergeUsage = `  prunelab merge --a DIR --b DIR --t T --out DIR
       SLERP-merges two models of the same architecture into DIR (a Hugging Face folder with a's
@@ -27,8 +28,8 @@ export async function mergeCommand(argv: readonly string[], io: CliIo): Promise<
   const pathB = required(values.b, "b");
   const t = parseFactorFlag(required(values.t, "t"));
   const out = required(values.out, "out");
-  const a = await loadModelFromPath(pathA);
-  const b = await loadModelFromPath(pathB, { requireTokenizer: false });
+  const a = await loadModelFromPath(pathA, { onDownload: downloadProgressLine(io) });
+  const b = await loadModelFromPath(pathB, { requireTokenizer: false, onDownload: downloadProgressLine(io) });
   const merged = mergeWeights(a.weights, b.weights, t);
   await mkdir(out, { recursive: true });
   for (const [name, bytes] of hfFolderFiles(merged, a)) await writeFile(join(out, name), bytes);

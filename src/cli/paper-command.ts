@@ -18,6 +18,7 @@ import { loadModelFromPath } from "../model/load-model-path";
 import { encodeCalibration } from "../prune/calibration";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
 
 const defaultTrainExamples = 160;
 
@@ -84,7 +85,7 @@ export async function paperCommand(argv: readonly string[], io: CliIo): Promise<
   const speculationPrompts = optional("spec-prompts", defaultSpeculationPrompts);
 
   const started = performance.now();
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const { config } = loaded.weights;
   const tooMany = blocks.find((n) => n >= config.numHiddenLayers);

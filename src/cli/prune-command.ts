@@ -9,6 +9,7 @@ import { dropBlocksFromWeights } from "../prune/drop-blocks";
 import { hfFolderFiles } from "../prune/hf-folder-export";
 import { number, parseCommand, required } from "./cli-args";
 import type { CliIo } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
 
 export const pruneUsage = `  prunelab prune --model PATH [--tokenizer PATH] --start l --n n --out DIR
       Writes the model without blocks l … l+n−1 (0-based) to DIR as a Hugging Face folder
@@ -29,12 +30,14 @@ export async function pruneCommand(argv: readonly string[], io: CliIo): Promise<
   const start = number("start", required(values.start, "start"), { integer: true, min: 0 });
   const n = number("n", required(values.n, "n"), { integer: true, min: 1 });
   const out = required(values.out, "out");
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const pruned = dropBlocksFromWeights(loaded.weights, start, n);
   await mkdir(out, { recursive: true });
   for (const [name, bytes] of hfFolderFiles(pruned, loaded)) await writeFile(join(out, name), bytes);
-  const folder = (await stat(modelPath)).isDirectory() ? modelPath : dirname(modelPath);
+  // A model from the Hub (loaded.hub) has no local folder to take companions from.
+  const folder = loaded.hub ? undefined : (await stat(modelPath)).isDirectory() ? modelPath : dirname(modelPath);
   for (const name of companionFiles) {
+    if (folder === undefined) break;
     await copyFile(join(folder, name), join(out, name)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "ENOENT") throw e;
     });

@@ -7,7 +7,6 @@
  * and prints the table. This command adds only argument parsing and files.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { createEngine } from "../engine/engine";
 import type { Experiment } from "../engine/experiment";
@@ -22,7 +21,8 @@ import { peftAdapterFiles } from "../export/peft-adapter";
 import { resultsJson } from "../export/results-files";
 import { nodeGpu } from "../gpu/node-gpu";
 import { downloadModel } from "../model/hub";
-import { createNodeHubCache } from "../model/hub-cache-node";
+import { createNodeHubCache, hfHubCacheDir } from "../model/hub-cache-node";
+import { hubEnvironment } from "../model/hub-model-source";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import type { CliIo } from "./command-io";
 
@@ -32,7 +32,7 @@ export const replayUsage = `  prunelab replay --manifest FILE --out DIR [--model
       prune (the manifest's block; with prune.count 0, the --count blocks its metric finds most
       redundant), distillation, SFT and SDD, evaluation and the SLERP merge at merge.t. The model:
       demo → --model or public/models/demo; hub → downloaded (cache --hub-cache, default
-      ~/.cache/prunelab/hub); local → --model PATH. --calib / --data give the calibration text or
+      the Hugging Face cache: HF_HUB_CACHE, else HF_HOME/hub); local → --model PATH. --calib / --data give the calibration text or
       Alpaca JSONL a manifest names but cannot hold. --set changes one field of the manifest's
       experiment as a link would (e.g. --set lora.rank=16 --set lora.weightDecay=0.01); the
       manifest and --set are read strictly: an unknown field or a bad value is an error naming
@@ -144,9 +144,10 @@ async function modelFiles(
 ): Promise<PickedFile[]> {
   if (model.source === "hub" && values.model === undefined) {
     const downloaded = await downloadModel(model.repo, {
-      cache: createNodeHubCache(values["hub-cache"] ?? join(homedir(), ".cache", "prunelab", "hub")),
+      cache: createNodeHubCache(values["hub-cache"] ?? hfHubCacheDir()),
       revision: model.revision,
       endpoint: model.endpoint,
+      offline: hubEnvironment().offline,
     });
     return [...downloaded.files].map(([name, blob]) => ({ path: `${model.repo}/${name}`, file: new File([blob], name) }));
   }

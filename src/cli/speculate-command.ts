@@ -2,20 +2,21 @@
  * `prunelab speculate`: speculative decoding of a prompt with a draft model (e.g. the pruned one)
  * for a target model, writing the continuation and the acceptance statistics as JSON.
  */
-import { writeFile } from "node:fs/promises";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { speculativeDecode } from "../spec/speculative-decoding";
 import { number, parseCommand, required } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
+import { reportChannel, writeJsonResult } from "./json-result";
 
 export const speculateUsage = `  prunelab speculate --draft PATH --target PATH [--tokenizer PATH] --k K --prompt TEXT
-                     --max-tokens N [--temperature T] [--seed S] --json OUT
+                     --max-tokens N [--temperature T] [--seed S] --json OUT|-
       Decodes the continuation of TEXT (with BOS where the tokenizer has one) with the target model,
       k tokens at a time proposed by the draft (both use the target's tokenizer), and writes
       {"text", "acceptanceRate", "meanAcceptedLength", "targetForwards", "draftTokens",
       "acceptedTokens", "seconds"} to OUT. Temperature 0 (the default) is greedy and gives exactly
-      the target's greedy text.`;
+      the target's greedy text. A bare --json (or --json -) prints the JSON on stdout.`;
 
 export async function speculateCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -37,8 +38,12 @@ export async function speculateCommand(argv: readonly string[], io: CliIo): Prom
   const temperature = values.temperature === undefined ? 0 : number("temperature", values.temperature, { min: 0 });
   const seed = values.seed === undefined ? 0 : number("seed", values.seed, { integer: true, min: 0 });
   const json = required(values.json, "json");
-  const target = await loadModelFromPath(targetPath, { tokenizer: values.tokenizer });
-  const draft = await loadModelFromPath(draftPath, { tokenizer: values.tokenizer, requireTokenizer: false });
+  const target = await loadModelFromPath(targetPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
+  const draft = await loadModelFromPath(draftPath, {
+    tokenizer: values.tokenizer,
+    requireTokenizer: false,
+    onDownload: downloadProgressLine(io),
+  });
   const tokenizer = tokenizerOf(target);
   const gpu = await cliGpu();
   try {
@@ -69,8 +74,11 @@ export async function speculateCommand(argv: readonly string[], io: CliIo): Prom
       acceptedTokens: result.acceptedTokens,
       seconds: result.seconds,
     };
-    await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-    io.stdout(
+    await writeJsonResult(io, json, report);
+    reportChannel(
+      io,
+      json,
+    )(
       `${report.text}\n` +
         `acceptance rate ${report.acceptanceRate.toFixed(3)} (${report.acceptedTokens} of ${report.draftTokens} drafts), ` +
         `${report.meanAcceptedLength.toFixed(2)} tokens per target forward, ${report.targetForwards} target forwards, ${report.seconds.toFixed(2)} s\n`,

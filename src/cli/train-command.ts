@@ -7,15 +7,15 @@
  */
 import { join } from "node:path";
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
+import { readInstructionDataset } from "../data/dataset-source-node";
 import { buildWorld, demoWorldSeed } from "../data/world";
-import { parseAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { sftExamples } from "../engine/sft-examples";
 import { loraTrainConfig } from "../engine/train";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
 import { lossCsv } from "../export/loss-csv";
 import { peftAdapterFiles } from "../export/peft-adapter";
-import { ensureWritableDir, readFileNamed, writeFileAtomic } from "../file-io-node";
+import { ensureWritableDir, writeFileAtomic } from "../file-io-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { modelSourceName } from "../model/model-source-name";
@@ -24,6 +24,7 @@ import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "..
 import { type TrainCheckpoint, trainDefaults, trainModel } from "../train/train-loop";
 import { number, parseCommand, required, UsageError } from "./cli-args";
 import { type CliIo, cliGpu, tokenizerOf } from "./command-io";
+import { downloadProgressLine } from "./download-progress";
 
 export const trainUsage = `  prunelab train --model PATH [--tokenizer PATH] --data IN.jsonl --out DIR [--rank R] [--alpha A]
                  [--dropout P] [--modules q,v] [--lr LR] [--steps N | --epochs E] [--batch-size B]
@@ -91,12 +92,12 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   const gradientAccumulation = optional("grad-accum", trainDefaults.gradientAccumulation, { integer: true, min: 1 });
   // Before any work: a run that cannot save its results must not train first.
   await ensureWritableDir(out);
-  const records = parseAlpacaJsonl(await readFileNamed(dataPath), dataPath);
+  const records = await readInstructionDataset(dataPath);
   const steps =
     values.steps !== undefined
       ? number("steps", values.steps, { integer: true, min: 1 })
       : Math.max(1, Math.ceil((optional("epochs", 1, { min: Number.MIN_VALUE }) * records.length) / (batchSize * gradientAccumulation)));
-  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer });
+  const loaded = await loadModelFromPath(modelPath, { tokenizer: values.tokenizer, onDownload: downloadProgressLine(io) });
   const tokenizer = tokenizerOf(loaded);
   const config = loraTrainConfig(
     {

@@ -5,6 +5,7 @@
  * export), the tokenizer and the model card. Loading builds it; pruning updates it.
  */
 import { demoModelName, fetchDemoModel } from "../data/demo-model-files";
+import { causalLmClass } from "../model/config";
 import type { ModelWeights } from "../model/host-tensor";
 import { downloadModel } from "../model/hub";
 import { createBrowserHubCache } from "../model/hub-cache-browser";
@@ -121,7 +122,7 @@ export function modelCard(name: string, loaded: LoadedModel, tokenizer: Tokenize
   return {
     name,
     format: formatNames[loaded.format],
-    architecture: "LlamaForCausalLM",
+    architecture: causalLmClass[c.architecture ?? "llama"],
     parameters: report.parameters,
     weightBytes: report.weightBytes,
     layers: c.numHiddenLayers,

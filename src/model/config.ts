@@ -1,4 +1,7 @@
-/** Hugging Face LlamaConfig (config.json) in validated camelCase form, and back. */
+/**
+ * Hugging Face LlamaConfig (config.json) in validated camelCase form, and back; Qwen2Config and
+ * MistralConfig are the same decoder with q/k/v biases or a sliding attention window.
+ */
 import type { Llama3RopeScaling } from "../ops/rope";
 import { ConfigError } from "./errors";
 
@@ -19,7 +22,22 @@ export interface LlamaConfig {
   maxPositionEmbeddings: number;
   bosTokenId?: number;
   eosTokenId?: number[];
+  /** The config.json family (absent: "llama"); it names `architectures` and `model_type` on export. */
+  architecture?: DecoderArchitecture;
+  /** Qwen2: the q, k and v projections add a bias (`…_proj.bias`); o and the MLP have none. */
+  attentionBias?: boolean;
+  /** Mistral: query position i sees keys i − slidingWindow < j ≤ i (itself and the window − 1 before it). */
+  slidingWindow?: number;
 }
+
+export type DecoderArchitecture = "llama" | "qwen2" | "mistral";
+
+/** `architectures[0]` of each family's config.json, as transformers writes it. */
+export const causalLmClass: Record<DecoderArchitecture, string> = {
+  llama: "LlamaForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
+  mistral: "MistralForCausalLM",
+};
 
 type Json = Record<string, unknown>;
 
@@ -52,10 +70,7 @@ export function parseLlamaConfig(json: unknown, source: string): LlamaConfig {
     throw new ConfigError(source, "(root)", `must be a JSON object, got ${describe(json)}`);
   }
   const j = json as Json;
-  // Other architectures (Qwen2's biases, Mistral's sliding window, …) would load but compute silently wrong numbers.
-  if (j.model_type !== undefined && j.model_type !== "llama") {
-    throw new ConfigError(source, "model_type", `is ${describe(j.model_type)}; only "llama" models are supported`);
-  }
+  const architecture = parseArchitecture(source, j);
   const int = (field: string, fallback?: number) => positiveInt(source, j, field, fallback);
   const hiddenSize = int("hidden_size");
   const numAttentionHeads = int("num_attention_heads");
@@ -90,6 +105,7 @@ export function parseLlamaConfig(json: unknown, source: string): LlamaConfig {
     vocabSize: int("vocab_size"),
     maxPositionEmbeddings: int("max_position_embeddings", 2048),
   };
+  Object.assign(cfg, architecture);
   const scaling = parseRopeScaling(source, j.rope_scaling);
   if (scaling) cfg.ropeScaling = scaling;
   const bos = optionalTokenId(source, j, "bos_token_id", cfg.vocabSize);
@@ -101,9 +117,10 @@ export function parseLlamaConfig(json: unknown, source: string): LlamaConfig {
 
 /** The config.json the Hugging Face `transformers` LlamaForCausalLM loads. */
 export function toHfConfig(cfg: LlamaConfig): Json {
+  const architecture = cfg.architecture ?? "llama";
   const out: Json = {
-    architectures: ["LlamaForCausalLM"],
-    model_type: "llama",
+    architectures: [causalLmClass[architecture]],
+    model_type: architecture,
     hidden_size: cfg.hiddenSize,
     intermediate_size: cfg.intermediateSize,
     num_hidden_layers: cfg.numHiddenLayers,
@@ -128,12 +145,48 @@ export function toHfConfig(cfg: LlamaConfig): Json {
     attention_bias: false,
     mlp_bias: false,
     torch_dtype: "float32",
+    ...architectureFields(architecture, cfg),
   };
+  // Llama's switches; Qwen2 always has its q/k/v biases and neither family reads them.
+  if (architecture !== "llama") {
+    delete out.attention_bias;
+    delete out.mlp_bias;
+  }
   if (cfg.bosTokenId !== undefined) out.bos_token_id = cfg.bosTokenId;
   if (cfg.eosTokenId) out.eos_token_id = cfg.eosTokenId.length === 1 ? cfg.eosTokenId[0] : cfg.eosTokenId;
   // transformers has no such field; it only exists so a re-loaded Meta-layout export is not mistaken for rotate_half.
   if (cfg.ropeInterleaved) out.rope_interleaved = true;
   return out;
+}
+
+/**
+ * The family from model_type (absent: llama) and its own fields. Anything the engine does not
+ * compute is refused: other families, and Qwen2's per-layer sliding window, would load but give
+ * silently wrong numbers.
+ */
+function parseArchitecture(source: string, j: Json): Pick<LlamaConfig, "architecture" | "attentionBias" | "slidingWindow"> {
+  const type = j.model_type ?? "llama";
+  if (type === "llama") return {};
+  if (type === "qwen2") {
+    if (j.use_sliding_window === true) {
+      throw new ConfigError(source, "use_sliding_window", "is true; Qwen2's per-layer sliding window is not supported");
+    }
+    return { architecture: "qwen2", attentionBias: true };
+  }
+  if (type === "mistral") {
+    // MistralConfig's default window is 4096; null means none.
+    const window = j.sliding_window === null ? undefined : positiveInt(source, j, "sliding_window", 4096);
+    // No window, or one as long as int32 (transformers' "none"), is plain causal attention.
+    return window === undefined || window === 0x7fffffff ? { architecture: "mistral" } : { architecture: "mistral", slidingWindow: window };
+  }
+  throw new ConfigError(source, "model_type", `is ${describe(type)}; supported are "llama", "qwen2" and "mistral"`);
+}
+
+/** The config.json fields of Qwen2Config / MistralConfig that LlamaConfig has not. */
+function architectureFields(architecture: DecoderArchitecture, cfg: LlamaConfig): Json {
+  if (architecture === "qwen2") return { use_sliding_window: false, sliding_window: null, max_window_layers: cfg.numHiddenLayers };
+  if (architecture === "mistral") return { sliding_window: cfg.slidingWindow ?? null };
+  return {};
 }
 
 function parseRopeScaling(source: string, v: unknown): Llama3RopeScaling | undefined {

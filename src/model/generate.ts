@@ -24,6 +24,27 @@ export interface GenerateOptions {
   /** Called for every generated token; `text` is the new text since the last call when `decode` is given. */
   onToken?: (event: { row: number; token: number; text?: string }) => void;
   signal?: AbortSignal;
+  /** Called once at the end with the wall time of the prefill and of the decode steps. */
+  onTiming?: (timing: GenerationTiming) => void;
+}
+
+/**
+ * Wall time of one `generate` call. The prefill is the first forward (all prompt tokens) up to its
+ * logits on the host; the decode is every later step, one token per active row each.
+ */
+export interface GenerationTiming {
+  promptTokens: number;
+  prefillSeconds: number;
+  decodeTokens: number;
+  decodeSeconds: number;
+}
+
+/** Prompt and decode throughput in tokens/s (0 where nothing was decoded). */
+export function tokensPerSecond(t: GenerationTiming): { prompt: number; decode: number } {
+  return {
+    prompt: t.prefillSeconds > 0 ? t.promptTokens / t.prefillSeconds : 0,
+    decode: t.decodeTokens > 0 && t.decodeSeconds > 0 ? t.decodeTokens / t.decodeSeconds : 0,
+  };
 }
 
 export type StopReason = "length" | "stop-token" | "stop-string" | "aborted";
@@ -50,6 +71,9 @@ export async function generate(
   const random = mulberry32(options.seed ?? 0);
   const sampling = { temperature: options.temperature ?? 0, topK: options.topK, topP: options.topP };
   const cache = createLlamaKvCache(gpu, model, prompts.length, longest + options.maxTokens);
+  const started = performance.now();
+  let prefilled = started;
+  let decodeTokens = 0;
   try {
     let input = prompts.map((p) => [...new Array(longest - p.length).fill(0), ...p]);
     let mask = prompts.map((p) => input[0].map((_, t) => (t >= longest - p.length ? 1 : 0)));
@@ -62,6 +86,8 @@ export async function generate(
       if (!logits) throw new Error("generate: the forward returned no logits");
       const values = await gpu.readF32(logits);
       gpu.release(logits);
+      if (step === 0) prefilled = performance.now();
+      else decodeTokens += input.filter((_, b) => mask[b][0] === 1).length;
       const vocab = model.config.vocabSize;
       rows.forEach((row, b) => {
         if (row.stopReason) return;
@@ -92,6 +118,12 @@ export async function generate(
   } finally {
     releaseLlamaKvCache(gpu, cache);
   }
+  options.onTiming?.({
+    promptTokens: prompts.reduce((sum, p) => sum + p.length, 0),
+    prefillSeconds: (prefilled - started) / 1000,
+    decodeTokens,
+    decodeSeconds: decodeTokens > 0 ? (performance.now() - prefilled) / 1000 : 0,
+  });
   return rows.map((row) => ({
     tokens: row.tokens,
     ...(options.decode ? { text: row.text } : {}),

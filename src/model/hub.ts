@@ -1,7 +1,9 @@
 /**
  * Downloads the files of a Llama from the Hugging Face Hub by repo id into a cache: streamed with
  * per-file progress, cancellable, resumed from partial files after a dropped connection, and served
- * from the cache without touching the network once a revision is complete.
+ * from the cache without touching the network once a revision is complete (or ever, `offline`).
+ * Caches that keep the Hub's own layout (hub-cache-node.ts, shared with Python's huggingface_hub)
+ * first ask the server for each file's commit and etag with a HEAD request, as huggingface_hub does.
  */
 
 import { ModelFormatError } from "./errors";
@@ -12,6 +14,18 @@ export interface HubFileKey {
   repoId: string;
   revision: string;
   file: string;
+  /** Absent: a model repo. */
+  repoType?: HubRepoType;
+}
+
+export type HubRepoType = "model" | "dataset";
+
+/** What the Hub says of one file of a revision (HEAD on its resolve URL). */
+export interface HubFileMetadata {
+  /** The commit the revision resolves to (X-Repo-Commit). */
+  commit: string;
+  /** The file's content id: sha256 for LFS files (X-Linked-Etag), git's blob sha1 otherwise (ETag). */
+  etag: string;
 }
 
 /** A file being written; its bytes stay a partial (resumable) until `commit`. */
@@ -28,18 +42,26 @@ export interface HubCache {
   /** The complete file, or null. A Blob so that multi-GiB shards are read lazily, slice by slice. */
   get(key: HubFileKey): Promise<Blob | null>;
   /** Bytes of the partial download, 0 when there is none. */
-  partialSize(key: HubFileKey): Promise<number>;
+  partialSize(key: HubFileKey, metadata?: HubFileMetadata): Promise<number>;
   /** Opens the partial for writing: appended to when `append`, else emptied first. */
-  openPartial(key: HubFileKey, append: boolean): Promise<HubCacheWriter>;
+  openPartial(key: HubFileKey, append: boolean, metadata?: HubFileMetadata): Promise<HubCacheWriter>;
+  /** Caches laid out by commit and etag: downloads fetch each file's metadata first and pass it on. */
+  wantsMetadata?: boolean;
+  /** Whether the cache records that the revision has no such file (huggingface_hub's `.no_exist`). */
+  knownMissing?(key: HubFileKey): Promise<boolean>;
+  /** Records that the file does not exist at `commit`. */
+  markMissing?(key: HubFileKey, commit: string): Promise<void>;
+  /** Where the file would be, for messages. */
+  describe?(key: HubFileKey): string;
 }
 
-/** Path segments of a cached file: `<repo owner>/<repo name>/<revision>/<file path…>`. */
-export function hubCachePath({ repoId, revision, file }: HubFileKey): string[] {
+/** Path segments of a cached file: `[datasets/]<repo owner>/<repo name>/<revision>/<file path…>`. */
+export function hubCachePath({ repoId, revision, file, repoType }: HubFileKey): string[] {
   // Revisions such as "refs/pr/1" contain slashes; one segment keeps them from nesting.
-  return [...repoId.split("/"), encodeURIComponent(revision), ...file.split("/")];
+  return [...(repoType === "dataset" ? ["datasets"] : []), ...repoId.split("/"), encodeURIComponent(revision), ...file.split("/")];
 }
 
-export type HubErrorKind = "not-found" | "unauthorized" | "http" | "network" | "incomplete" | "invalid";
+export type HubErrorKind = "not-found" | "unauthorized" | "http" | "network" | "incomplete" | "invalid" | "offline";
 
 /** A download that failed; the message names the repo, the file and what to do. */
 export class HubError extends Error {
@@ -72,6 +94,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Times a file is resumed after its connection drops, within one call. */
   retries?: number;
+  /** Never touch the network: files come from the cache or the call fails naming the first missing one. */
+  offline?: boolean;
 }
 
 /** The downloaded files, read from the cache. */
@@ -135,7 +159,8 @@ export async function downloadModel(repoId: string, options: DownloadOptions): P
     readText: async (name) => (await files.get(name)?.text()) ?? null,
   };
 
-  const manifest = await cache.get(key(manifestFile));
+  // A cache in the Hub's layout has no room for a manifest; its `.no_exist` markers do that job.
+  const manifest = cache.wantsMetadata ? null : await cache.get(key(manifestFile));
   if (manifest) {
     const names: string[] = JSON.parse(await manifest.text());
     const cached = await Promise.all(names.map((name) => cache.get(key(name))));
@@ -159,6 +184,12 @@ export async function downloadModel(repoId: string, options: DownloadOptions): P
   const shardedInCache = (await cache.get(key(SHARD_INDEX_FILE))) !== null;
   const single = shardedInCache ? null : await fetchInto(singleWeights, true);
   const index = single ? null : await fetchInto(SHARD_INDEX_FILE, true);
+  if (!single && !index && options.offline) {
+    throw new HubError(
+      "offline",
+      `${repoId} (revision ${revision}): neither ${singleWeights} nor ${SHARD_INDEX_FILE} is in the cache${cache.describe ? ` (${cache.describe(key(singleWeights))})` : ""}, and offline mode does not download`,
+    );
+  }
   if (!single && !index) {
     throw new HubError(
       "not-found",
@@ -166,6 +197,7 @@ export async function downloadModel(repoId: string, options: DownloadOptions): P
     );
   }
   if (index) for (const shard of shardFiles(await index.text())) await fetchInto(shard, false);
+  if (cache.wantsMetadata) return model;
 
   const writer = await cache.openPartial(key(manifestFile), false);
   await writer.write(new TextEncoder().encode(JSON.stringify([...files.keys()])));
@@ -173,8 +205,109 @@ export async function downloadModel(repoId: string, options: DownloadOptions): P
   return model;
 }
 
-function fileUrl(endpoint: string, { repoId, revision, file }: HubFileKey): string {
-  return `${endpoint.replace(/\/+$/, "")}/${repoId}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+/** One file of a repo (a model's or a dataset's) through the cache: the same download, resume and offline rules as `downloadModel`. */
+export async function downloadHubFile(key: HubFileKey, options: DownloadOptions): Promise<Blob> {
+  const blob = await downloadFile(key, options, false);
+  if (!blob) throw new HubError("not-found", `${key.file} of ${key.repoId} was not found`);
+  return blob;
+}
+
+/**
+ * Every file path of a revision: the Hub's tree API (`/api/{models|datasets}/{repo}/tree/{revision}?recursive=true`,
+ * following its Link pagination), or offline the cache's own listing of the snapshot.
+ */
+export async function listHubFiles(
+  repo: { repoId: string; repoType?: HubRepoType; revision?: string },
+  options: DownloadOptions & { listCached?: (key: HubFileKey) => Promise<string[] | null> },
+): Promise<string[]> {
+  const revision = repo.revision ?? "main";
+  const key: HubFileKey = { repoId: repo.repoId, repoType: repo.repoType, revision, file: "" };
+  if (options.offline) {
+    const cached = await options.listCached?.(key);
+    if (!cached)
+      throw new HubError(
+        "offline",
+        `${repo.repoId} (revision ${revision}) has no snapshot in the cache, and offline mode does not download`,
+      );
+    return cached;
+  }
+  const endpoint = (options.endpoint ?? "https://huggingface.co").replace(/\/+$/, "");
+  let url: string | undefined =
+    `${endpoint}/api/${repo.repoType ?? "model"}s/${repo.repoId}/tree/${encodeURIComponent(revision)}?recursive=true`;
+  const paths: string[] = [];
+  while (url) {
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: options.token ? { Authorization: `Bearer ${options.token}` } : {}, signal: options.signal });
+    } catch (e) {
+      throw new HubError("network", `cannot reach ${url} to list ${repo.repoId}: ${reasonOf(e)}`, url);
+    }
+    if (response.status === 404)
+      throw new HubError("not-found", `${repo.repoId} (revision ${revision}) was not found (HTTP 404 at ${url})`, url, 404);
+    if (response.status === 401 || response.status === 403) throw unauthorized({ ...key, file: "its file list" }, url, response.status);
+    if (!response.ok) throw new HubError("http", `listing ${repo.repoId}: HTTP ${response.status} from ${url}`, url, response.status);
+    const entries = (await response.json()) as { type?: string; path?: string }[];
+    if (!Array.isArray(entries)) throw new HubError("invalid", `listing ${repo.repoId}: ${url} did not answer a JSON array`, url);
+    for (const e of entries) if (e.type === "file" && typeof e.path === "string") paths.push(e.path);
+    url = response.headers.get("Link")?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+  }
+  return paths;
+}
+
+function fileUrl(endpoint: string, { repoId, revision, file, repoType }: HubFileKey): string {
+  const repo = repoType === "dataset" ? `datasets/${repoId}` : repoId;
+  return `${endpoint.replace(/\/+$/, "")}/${repo}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/** An etag header without its weak marker and quotes. */
+function plainEtag(header: string | null): string | undefined {
+  return header?.replace(/^W\//, "").replace(/^"|"$/g, "") || undefined;
+}
+
+/**
+ * HEAD on the resolve URL without following the redirect (an LFS file's redirect carries its sha256
+ * as X-Linked-Etag; the CDN's answer would not): the commit and etag, or null on 404.
+ */
+async function fileMetadata(
+  url: string,
+  key: HubFileKey,
+  cache: HubCache,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<HubFileMetadata | null> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method: "HEAD", redirect: "manual", headers, signal });
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new HubError("network", `cannot reach ${url} for ${what}: ${reasonOf(e)}`, url);
+  }
+  const commit = response.headers.get("X-Repo-Commit") ?? undefined;
+  if (response.status === 404) {
+    if (commit && cache.markMissing) await cache.markMissing(key, commit);
+    return null;
+  }
+  if (response.status === 401 || response.status === 403) throw unauthorized(key, url, response.status);
+  const etag = plainEtag(response.headers.get("X-Linked-Etag")) ?? plainEtag(response.headers.get("ETag"));
+  if (response.status >= 400 || !commit || !etag) {
+    throw new HubError(
+      "http",
+      `${what}: HEAD ${url} answered HTTP ${response.status}${commit && etag ? "" : " without X-Repo-Commit and ETag (is the endpoint a Hugging Face Hub?)"}`,
+      url,
+      response.status,
+    );
+  }
+  return { commit, etag };
+}
+
+function unauthorized(key: HubFileKey, url: string, status: number): HubError {
+  return new HubError(
+    "unauthorized",
+    `${key.repoId} refused ${key.file} (HTTP ${status}): the repo may be gated or private; accept its terms on the Hub and pass an access token (token option, or HF_TOKEN)`,
+    url,
+    status,
+  );
 }
 
 /** `bytes START-END/TOTAL` → START and TOTAL (TOTAL may be `*`). */
@@ -193,10 +326,22 @@ async function downloadFile(key: HubFileKey, options: DownloadOptions, optional:
   }
   const url = fileUrl(endpoint, key);
   const what = `${key.file} of ${key.repoId} (revision ${key.revision})`;
+  const missing = () => {
+    if (optional) return null;
+    throw new HubError("not-found", `${what} was not found (HTTP 404 at ${url}): check the repo id, revision and file name`, url, 404);
+  };
+  if (await cache.knownMissing?.(key)) return missing();
+  if (options.offline) {
+    if (optional) return null;
+    const where = cache.describe ? ` (looked for ${cache.describe(key)})` : "";
+    throw new HubError("offline", `${what} is not in the cache${where}, and offline mode does not download`, url);
+  }
+  const auth: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const metadata = cache.wantsMetadata ? await fileMetadata(url, key, cache, auth, signal, what) : undefined;
+  if (metadata === null) return missing();
   for (let attempt = 0; ; attempt++) {
-    const offset = await cache.partialSize(key);
-    const headers: Record<string, string> = {};
-    if (token) headers.Authorization = `Bearer ${token}`;
+    const offset = await cache.partialSize(key, metadata);
+    const headers: Record<string, string> = { ...auth };
     if (offset > 0) headers.Range = `bytes=${offset}-`;
     let response: Response;
     try {
@@ -207,23 +352,17 @@ async function downloadFile(key: HubFileKey, options: DownloadOptions, optional:
     }
     if (response.status === 404) {
       await response.body?.cancel();
-      if (optional) return null;
-      throw new HubError("not-found", `${what} was not found (HTTP 404 at ${url}): check the repo id, revision and file name`, url, 404);
+      return missing();
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
-      throw new HubError(
-        "unauthorized",
-        `${key.repoId} refused ${key.file} (HTTP ${response.status}): the repo may be gated or private; accept its terms on the Hub and pass an access token (token option)`,
-        url,
-        response.status,
-      );
+      throw unauthorized(key, url, response.status);
     }
     if (response.status === 416) {
       // The partial holds every byte already (a commit was interrupted), or it is stale and starts over.
       await response.body?.cancel();
       const whole = offset > 0 && response.headers.get("Content-Range") === `bytes */${offset}`;
-      const writer = await cache.openPartial(key, whole);
+      const writer = await cache.openPartial(key, whole, metadata);
       if (whole) return committed(cache, key, writer, what);
       await writer.close();
       if (attempt < retries) continue;
@@ -247,7 +386,7 @@ async function downloadFile(key: HubFileKey, options: DownloadOptions, optional:
     const compressed = (response.headers.get("Content-Encoding") ?? "identity") !== "identity";
     const length = response.headers.get("Content-Length");
     const totalBytes = range?.total ?? (length === null || compressed ? undefined : start + Number(length));
-    const writer = await cache.openPartial(key, start > 0);
+    const writer = await cache.openPartial(key, start > 0, metadata);
     let loadedBytes = start;
     try {
       if (!response.body) throw new Error("the response has no body");

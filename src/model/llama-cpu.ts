@@ -20,6 +20,8 @@ export interface LlamaCpuLayer {
   gate: CpuWeights;
   up: CpuWeights;
   down: CpuWeights;
+  /** Qwen2's q/k/v biases. */
+  bias?: { q: CpuWeights; k: CpuWeights; v: CpuWeights };
 }
 
 export interface LlamaCpu {
@@ -65,6 +67,9 @@ export function llamaCpu(weights: ModelWeights): LlamaCpu {
       gate: get(`${p}.mlp.gate_proj.weight`),
       up: get(`${p}.mlp.up_proj.weight`),
       down: get(`${p}.mlp.down_proj.weight`),
+      ...(config.attentionBias
+        ? { bias: { q: get(`${p}.self_attn.q_proj.bias`), k: get(`${p}.self_attn.k_proj.bias`), v: get(`${p}.self_attn.v_proj.bias`) } }
+        : {}),
     });
   }
   const embed = get("model.embed_tokens.weight");
@@ -121,13 +126,15 @@ export function llamaForwardCpu(
     capture();
     for (let t = 0; t < xs.length; t++) {
       const h = rmsNorm(xs[t], layer.inputNorm, config.rmsNormEps);
-      const q = linear(layer.q, h, hq * hd);
-      const k = linear(layer.k, h, hkv * hd);
+      const q = linear(layer.q, h, hq * hd, layer.bias?.q);
+      const k = linear(layer.k, h, hkv * hd, layer.bias?.k);
       rotate(q, past + t, model.invFreq, hd, config.ropeInterleaved);
       rotate(k, past + t, model.invFreq, hd, config.ropeInterleaved);
       cache.k[l].push(k);
-      cache.v[l].push(linear(layer.v, h, hkv * hd));
-      addInto(xs[t], linear(layer.o, attend(q, cache.k[l], cache.v[l], hq, hkv, hd), d));
+      cache.v[l].push(linear(layer.v, h, hkv * hd, layer.bias?.v));
+      // Mistral's window: the query sees its own key and the window − 1 before it.
+      const first = config.slidingWindow ? Math.max(0, cache.k[l].length - config.slidingWindow) : 0;
+      addInto(xs[t], linear(layer.o, attend(q, cache.k[l].slice(first), cache.v[l].slice(first), hq, hkv, hd), d));
     }
     for (const x of xs) {
       const h = rmsNorm(x, layer.postNorm, config.rmsNormEps);
@@ -152,12 +159,12 @@ function rmsNorm(x: Float64Array, w: CpuWeights, eps: number): Float64Array {
   return x.map((v, i) => v * r * w[i]);
 }
 
-/** y = W·x for a Hugging Face Linear weight W [out, in]. */
-function linear(w: CpuWeights, x: Float64Array, out: number): Float64Array {
+/** y = W·x (+ bias) for a Hugging Face Linear weight W [out, in]. */
+function linear(w: CpuWeights, x: Float64Array, out: number, bias?: CpuWeights): Float64Array {
   const n = x.length;
   const y = new Float64Array(out);
   for (let o = 0; o < out; o++) {
-    let s = 0;
+    let s = bias ? bias[o] : 0;
     const row = o * n;
     for (let i = 0; i < n; i++) s += w[row + i] * x[i];
     y[o] = s;

@@ -1,5 +1,5 @@
 /**
- * The Llama model on the GPU: weights uploaded once, a batched forward (prefill with a key mask
+ * The Llama model (and Qwen2's q/k/v biases, Mistral's sliding window) on the GPU: weights uploaded once, a batched forward (prefill with a key mask
  * for left padding, or KV-cache decode), logits for chosen rows, and optional capture of the
  * residual stream for the layer analysis. A pruned model is the same object with a shorter
  * `layers` list, so it shares every weight buffer with the original.
@@ -7,6 +7,7 @@
 import type { Gpu } from "../gpu/context";
 import { bytesPerElement, reshape, type Tensor } from "../gpu/tensor";
 import { attention, attentionDecode, createKvCache, type KvCache } from "../ops/attention";
+import { addBias } from "../ops/bias-add";
 import { embedding } from "../ops/embedding";
 import { linearsOfOneInput, matmul, swigluLinear } from "../ops/matmul";
 import { rmsNorm } from "../ops/rmsnorm";
@@ -24,6 +25,18 @@ export interface LlamaGpuLayer {
   gate: Tensor;
   up: Tensor;
   down: Tensor;
+  /** Qwen2's q/k/v biases [out] each; frozen in training. */
+  bias?: { q: Tensor; k: Tensor; v: Tensor };
+}
+
+/** The names of a block's weight matrices and norms (what training can update; biases stay frozen). */
+export type LlamaLayerWeight = Exclude<keyof LlamaGpuLayer, "bias">;
+
+/** A block's weights by name, without its biases. */
+export function layerWeights(layer: LlamaGpuLayer): [LlamaLayerWeight, Tensor][] {
+  return (Object.entries(layer) as [keyof LlamaGpuLayer, unknown][]).filter(
+    (entry): entry is [LlamaLayerWeight, Tensor] => entry[0] !== "bias",
+  );
 }
 
 /** A [rows, cols] matrix stored as consecutive row blocks, each within one storage binding. */
@@ -104,6 +117,15 @@ export function uploadLlama(gpu: Gpu, weights: ModelWeights, options: UploadOpti
       gate: single(`${p}.mlp.gate_proj.weight`),
       up: single(`${p}.mlp.up_proj.weight`),
       down: single(`${p}.mlp.down_proj.weight`),
+      ...(config.attentionBias
+        ? {
+            bias: {
+              q: vector(`${p}.self_attn.q_proj.bias`),
+              k: vector(`${p}.self_attn.k_proj.bias`),
+              v: vector(`${p}.self_attn.v_proj.bias`),
+            },
+          }
+        : {}),
     });
   }
   const vocabBytes = Math.min(maxBinding, options.maxBindingBytes ?? maxBinding);
@@ -126,7 +148,10 @@ export function uploadLlama(gpu: Gpu, weights: ModelWeights, options: UploadOpti
 
 /** Frees every weight buffer (of the full model; pruned views share them). */
 export function releaseLlama(gpu: Gpu, model: LlamaGpu): void {
-  for (const layer of model.layers) gpu.release(...Object.values(layer));
+  for (const layer of model.layers) {
+    gpu.release(...layerWeights(layer).map(([, w]) => w));
+    if (layer.bias) gpu.release(layer.bias.q, layer.bias.k, layer.bias.v);
+  }
   gpu.release(...model.embed.chunks, model.norm, model.invFreq);
   if (model.lmHead !== model.embed) gpu.release(...model.lmHead.chunks);
 }
@@ -256,6 +281,12 @@ export function llamaForward(
     const h = normed(gpu, x, layer.inputNorm, config.rmsNormEps);
     const [qRaw, kRaw, vRaw] = linearsOfOneInput(gpu, h, [layer.q, layer.k, layer.v]);
     gpu.release(h);
+    if (layer.bias) {
+      addBias(gpu, qRaw, layer.bias.q);
+      addBias(gpu, kRaw, layer.bias.k);
+      addBias(gpu, vRaw, layer.bias.v);
+    }
+    const window = config.slidingWindow;
     const split = (raw: Tensor, heads: number) => reshape(raw, [batch, length, heads, hd]);
     let out: Tensor;
     if (cache) {
@@ -263,7 +294,7 @@ export function llamaForward(
       const qkv = { q: split(qRaw, hq), k: split(kRaw, hkv), v: split(vRaw, hkv) };
       const q = ropeIntoCache(gpu, qkv, reshape(posT, [batch, length]), model.invFreq, config.ropeInterleaved, kv, past);
       gpu.release(qRaw, kRaw, vRaw);
-      out = attentionDecode(gpu, q, kv, { pastLength: past, keyMask: maskT });
+      out = attentionDecode(gpu, q, kv, { pastLength: past, keyMask: maskT, window });
       gpu.release(q);
     } else {
       const rotated = (raw: Tensor, heads: number) => {
@@ -273,7 +304,7 @@ export function llamaForward(
       };
       const q = rotated(qRaw, hq);
       const k = rotated(kRaw, hkv);
-      const r = attention(gpu, q, k, split(vRaw, hkv), { keyMask: maskT });
+      const r = attention(gpu, q, k, split(vRaw, hkv), { keyMask: maskT, window });
       gpu.release(r.lse, q, k, vRaw);
       out = r.out;
     }

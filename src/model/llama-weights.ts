@@ -1,4 +1,7 @@
-/** The tensors a Llama of a given config has (Hugging Face names and [out, in] shapes), and the check that a file provides them. */
+/**
+ * The tensors a Llama (or Qwen2 / Mistral) of a given config has (Hugging Face names and [out, in]
+ * shapes; Qwen2 adds the q/k/v biases), and the check that a file provides them.
+ */
 import type { LlamaConfig } from "./config";
 import { NonFiniteWeightError, TensorShapeError } from "./errors";
 import { firstNonFinite, type HostTensor, toFloat32 } from "./host-tensor";
@@ -13,6 +16,11 @@ export function llamaTensorShapes(cfg: LlamaConfig): Map<string, number[]> {
     shapes.set(`${p}self_attn.k_proj.weight`, [hkv * d, h]);
     shapes.set(`${p}self_attn.v_proj.weight`, [hkv * d, h]);
     shapes.set(`${p}self_attn.o_proj.weight`, [h, hq * d]);
+    if (cfg.attentionBias) {
+      shapes.set(`${p}self_attn.q_proj.bias`, [hq * d]);
+      shapes.set(`${p}self_attn.k_proj.bias`, [hkv * d]);
+      shapes.set(`${p}self_attn.v_proj.bias`, [hkv * d]);
+    }
     shapes.set(`${p}post_attention_layernorm.weight`, [h]);
     shapes.set(`${p}mlp.gate_proj.weight`, [f, h]);
     shapes.set(`${p}mlp.up_proj.weight`, [f, h]);

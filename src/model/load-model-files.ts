@@ -30,6 +30,8 @@ export interface LoadedModel {
   tokenizerJson?: object;
   tokenizerConfig?: object;
   generationConfig?: object;
+  /** Set when the model came from the Hub by repo id (e.g. for PEFT's base_model_name_or_path). */
+  hub?: { repoId: string; revision: string };
 }
 
 export interface LoadModelOptions {

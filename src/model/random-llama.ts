@@ -1,6 +1,6 @@
 /**
  * A seeded random Llama in Hugging Face layout, for tests and benchmarks: any shape (odd sizes,
- * GQA, tied or untied head) without a download. Weights are uniform with variance 1/fan_in so that
+ * GQA, tied or untied head, Qwen2's q/k/v biases with `attentionBias`) without a download. Weights are uniform with variance 1/fan_in so that
  * activations keep a useful scale through the blocks, and norm weights sit near 1.
  */
 import { mulberry32 } from "../seeded-random";
@@ -47,6 +47,12 @@ export function randomLlama(shape: RandomLlamaShape, seed = 1): ModelWeights {
     linear(`${p}.self_attn.k_proj.weight`, hkv * hd, d);
     linear(`${p}.self_attn.v_proj.weight`, hkv * hd, d);
     linear(`${p}.self_attn.o_proj.weight`, d, hq * hd);
+    if (config.attentionBias) {
+      // Biases of the scale of a projection's output, so that a missing or misplaced one shows.
+      uniform(`${p}.self_attn.q_proj.bias`, [hq * hd], 0, 0.5);
+      uniform(`${p}.self_attn.k_proj.bias`, [hkv * hd], 0, 0.5);
+      uniform(`${p}.self_attn.v_proj.bias`, [hkv * hd], 0, 0.5);
+    }
     uniform(`${p}.post_attention_layernorm.weight`, [d], 1, 0.2);
     linear(`${p}.mlp.gate_proj.weight`, ff, d);
     linear(`${p}.mlp.up_proj.weight`, ff, d);

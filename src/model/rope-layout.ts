@@ -7,12 +7,13 @@
 import type { HostTensor, ModelWeights } from "./host-tensor";
 
 /**
- * Reorders the rows of a [heads·headDim, cols] projection weight within each head.
+ * Reorders the rows of a [heads·headDim, cols] projection weight (or the entries of its
+ * [heads·headDim] bias) within each head.
  * toInterleaved: HF row i → row 2i, HF row i + D/2 → row 2i + 1 (llama.cpp's permute); otherwise the inverse.
  */
 export function permuteRopeRows(t: HostTensor, headDim: number, toInterleaved: boolean): HostTensor {
-  const [rows, cols] = t.shape;
-  if (t.shape.length !== 2 || rows % headDim !== 0 || headDim % 2 !== 0) {
+  const [rows, cols = 1] = t.shape;
+  if (t.shape.length > 2 || rows % headDim !== 0 || headDim % 2 !== 0) {
     throw new Error(`permuteRopeRows: weight of shape [${t.shape}] is not [heads·${headDim}, cols] with an even head_dim`);
   }
   const half = headDim / 2;
@@ -41,6 +42,9 @@ export function withRopeLayout(weights: ModelWeights, interleaved: boolean): Mod
       const t = tensors.get(name);
       if (!t) throw new Error(`withRopeLayout: tensor "${name}" is missing`);
       tensors.set(name, permuteRopeRows(t, config.headDim, interleaved));
+      // Qwen2's bias is added before RoPE, so its entries pair up like the weight's rows.
+      const bias = tensors.get(`model.layers.${i}.self_attn.${proj}.bias`);
+      if (bias) tensors.set(`model.layers.${i}.self_attn.${proj}.bias`, permuteRopeRows(bias, config.headDim, interleaved));
     }
   }
   return { config: { ...config, ropeInterleaved: interleaved }, tensors };

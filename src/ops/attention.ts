@@ -14,6 +14,8 @@ const workgroupSize = 64;
 export interface AttentionOptions {
   /** u32 [batch, tokens], 1 = real token; keys marked 0 are hidden from every query (left or right padding). */
   keyMask?: Tensor;
+  /** Sliding window (Mistral): query position i sees keys j with i − window < j ≤ i; absent or 0: every earlier key. */
+  window?: number;
 }
 
 export interface AttentionSaved {
@@ -23,6 +25,7 @@ export interface AttentionSaved {
   out: Tensor;
   lse: Tensor;
   keyMask?: Tensor;
+  window?: number;
 }
 
 export interface KvCache {
@@ -63,7 +66,7 @@ export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, options: At
     op: "attention.forward",
     shader,
     entryPoint: "forward",
-    uniforms: params("attention", dims, 0, options.keyMask),
+    uniforms: params("attention", dims, 0, options.keyMask, options.window),
     bindings: { q, k, v, mask: maskBinding(gpu, options.keyMask), out, lse },
     workgroups: queryGrid(dims),
   });
@@ -72,12 +75,12 @@ export function attention(gpu: Gpu, q: Tensor, k: Tensor, v: Tensor, options: At
 
 /** Gradients of q, k and v given dOut; dk and dv are summed over the query heads sharing each kv head. */
 export function attentionBackward(gpu: Gpu, dOut: Tensor, saved: AttentionSaved): { dq: Tensor; dk: Tensor; dv: Tensor } {
-  const { q, k, v, out, lse, keyMask } = saved;
+  const { q, k, v, out, lse, keyMask, window } = saved;
   const dims = checkQkv("attentionBackward", q, k, v);
   expectShape("attentionBackward", "dOut", dOut, q.shape);
   expectShape("attentionBackward", "out", out, q.shape);
   expectShape("attentionBackward", "lse", lse, [dims.batch, dims.heads, dims.qTokens]);
-  const uniforms = params("attentionBackward", dims, 0, keyMask);
+  const uniforms = params("attentionBackward", dims, 0, keyMask, window);
   const mask = maskBinding(gpu, keyMask);
   const stats = gpu.tensor([dims.batch, dims.heads, dims.qTokens, 2], "f32", "attention.stats");
   gpu.dispatch({
@@ -142,7 +145,12 @@ export function checkKvWrite(op: string, cache: KvCache, k: Tensor, v: Tensor, p
  * ≤ pastLength + i, so several tokens (speculative verification) are causal among themselves.
  * keyMask is u32 [B, maxTokens] over cache positions (left padding).
  */
-export function attentionDecode(gpu: Gpu, q: Tensor, cache: KvCache, options: { pastLength: number; keyMask?: Tensor }): Tensor {
+export function attentionDecode(
+  gpu: Gpu,
+  q: Tensor,
+  cache: KvCache,
+  options: { pastLength: number; keyMask?: Tensor; window?: number },
+): Tensor {
   const { batch, maxTokens, kvHeads, headDim } = cache;
   expectShape("attentionDecode", "q", q, [batch, -1, -1, headDim]);
   const [, qTokens, heads] = q.shape;
@@ -158,7 +166,7 @@ export function attentionDecode(gpu: Gpu, q: Tensor, cache: KvCache, options: { 
     op: "attention.decode",
     shader,
     entryPoint: "decode",
-    uniforms: params("attentionDecode", dims, pastLength, options.keyMask),
+    uniforms: params("attentionDecode", dims, pastLength, options.keyMask, options.window),
     bindings: { q, k: cache.k, v: cache.v, mask: maskBinding(gpu, options.keyMask), out },
     workgroups: [qTokens, heads / decodeGroupHeads(heads, kvHeads), batch],
   });
@@ -194,7 +202,8 @@ function checkHeads(op: string, heads: number, kvHeads: number): void {
   }
 }
 
-function params(op: string, dims: Dims, past: number, keyMask: Tensor | undefined) {
+function params(op: string, dims: Dims, past: number, keyMask: Tensor | undefined, window = 0) {
+  if (!(Number.isInteger(window) && window >= 0)) throw new Error(`${op}: window ${window} must be a non-negative integer`);
   if (keyMask) {
     expectShape(op, "keyMask", keyMask, [dims.batch, dims.kvTokens]);
     if (keyMask.dtype !== "u32") throw new Error(`${op}: keyMask is ${keyMask.dtype}, expected u32`);
@@ -210,6 +219,7 @@ function params(op: string, dims: Dims, past: number, keyMask: Tensor | undefine
       masked: keyMask ? 1 : 0,
       scale: 1 / Math.sqrt(dims.headDim),
       group_heads: decodeGroupHeads(dims.heads, dims.kvHeads),
+      window,
     },
   };
 }
@@ -245,16 +255,19 @@ export interface AttentionDims {
   headDim: number;
   /** [batch, tokens], 1 = real token. */
   keyMask?: ArrayLike<number>;
+  /** As `AttentionOptions.window`. */
+  window?: number;
 }
 
 /** The probabilities of query row (b, i, h) over keys 0..i, 0 where hidden, and the row's lse (0 if it sees no key). */
 function probabilitiesCpu(q: ArrayLike<number>, k: ArrayLike<number>, d: AttentionDims, b: number, i: number, h: number) {
-  const { tokens, heads, kvHeads, headDim, keyMask } = d;
+  const { tokens, heads, kvHeads, headDim, keyMask, window } = d;
   const g = Math.floor(h / (heads / kvHeads));
   const scale = 1 / Math.sqrt(headDim);
   const s = new Float64Array(i + 1).fill(-Infinity);
   for (let j = 0; j <= i; j++) {
     if (keyMask && !keyMask[b * tokens + j]) continue;
+    if (window && i - j >= window) continue;
     let acc = 0;
     for (let c = 0; c < headDim; c++)
       acc += q[((b * tokens + i) * heads + h) * headDim + c] * k[((b * tokens + j) * kvHeads + g) * headDim + c];

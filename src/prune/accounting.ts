@@ -6,7 +6,9 @@
  * multiply-add as 2 FLOPs and ignoring norms, RoPE, softmax and activations (each O(hidden), under
  * 0.1 % here):
  *   linear layers: 2 · (weights of q, k, v, o, gate, up, down in every block + lm_head)
- *   attention:     per block 2 · 2 · contextLength · numAttentionHeads · headDim   (q·Kᵀ and p·V)
+ *   attention:     per block 2 · 2 · contextLength · numAttentionHeads · headDim   (q·Kᵀ and p·V),
+ *                  with contextLength capped at a sliding window (Mistral)
+ * Qwen2's q/k/v biases count as parameters (their additions are O(hidden) FLOPs, ignored as above).
  */
 import type { LlamaConfig } from "../model/config";
 
@@ -32,7 +34,12 @@ export function blockParameters(cfg: LlamaConfig): number {
   const q = cfg.hiddenSize * cfg.numAttentionHeads * cfg.headDim;
   const kv = 2 * cfg.hiddenSize * cfg.numKeyValueHeads * cfg.headDim;
   const mlp = 3 * cfg.hiddenSize * cfg.intermediateSize;
-  return 2 * q + kv + mlp + 2 * cfg.hiddenSize;
+  return 2 * q + kv + mlp + 2 * cfg.hiddenSize + attentionBiasParameters(cfg);
+}
+
+/** Qwen2's q, k and v bias entries in one block (0 without biases). */
+function attentionBiasParameters(cfg: LlamaConfig): number {
+  return cfg.attentionBias ? (cfg.numAttentionHeads + 2 * cfg.numKeyValueHeads) * cfg.headDim : 0;
 }
 
 export function accountModel(cfg: LlamaConfig, options: AccountOptions = {}): ModelAccount {
@@ -42,8 +49,9 @@ export function accountModel(cfg: LlamaConfig, options: AccountOptions = {}): Mo
   const head = cfg.tieWordEmbeddings ? 0 : embedding;
   const block = blockParameters(cfg);
   const parameters = embedding + head + layers * block + cfg.hiddenSize;
-  const blockLinear = block - 2 * cfg.hiddenSize;
-  const attention = 4 * contextLength * cfg.numAttentionHeads * cfg.headDim;
+  const blockLinear = block - 2 * cfg.hiddenSize - attentionBiasParameters(cfg);
+  const attended = Math.min(contextLength, cfg.slidingWindow ?? contextLength);
+  const attention = 4 * attended * cfg.numAttentionHeads * cfg.headDim;
   const flopsPerToken = layers * (2 * blockLinear + attention) + 2 * embedding;
   const kvCacheBytes = 2 * layers * cfg.numKeyValueHeads * cfg.headDim * contextLength * bytesPerParameter * batch;
   return { layers, parameters, blockParameters: block, bytes: parameters * bytesPerParameter, flopsPerToken, kvCacheBytes };

@@ -6,6 +6,7 @@
  * `encodeCalibration` like the others.
  */
 
+import type { AlpacaRecord } from "../distill/alpaca-jsonl";
 import { parseJsonlObjects } from "../jsonl-objects";
 import type { ChatMessage, Tokenizer } from "../model/tokenizer";
 
@@ -45,10 +46,13 @@ export function calibrationFromJsonl(text: string | Uint8Array, source: string):
     const instruction = field("instruction");
     if (plain !== undefined) return { prompt: plain };
     if (instruction === undefined) throw fail(`has neither "text" nor "instruction"`);
-    const input = field("input");
-    const output = field("output");
-    return { prompt: input ? `${instruction}\n\n${input}` : instruction, ...(output ? { response: output } : {}) };
+    return calibrationFromAlpaca({ instruction, input: field("input") ?? "", output: field("output") ?? "" });
   });
+}
+
+/** An instruction record as a calibration sample: the instruction (and its input) as the prompt, the output as the response. */
+export function calibrationFromAlpaca(r: AlpacaRecord): CalibrationRecord {
+  return { prompt: r.input ? `${r.instruction}\n\n${r.input}` : r.instruction, ...(r.output ? { response: r.output } : {}) };
 }
 
 /** Token ids of each record (empty ones dropped), ready for `analyzeLayers`. */

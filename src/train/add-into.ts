@@ -15,7 +15,7 @@ export function addInto(gpu: Gpu, y: Tensor, x: Tensor): Tensor {
   gpu.dispatch({
     op: "addInto",
     shader,
-    uniforms: { p: { n } },
+    uniforms: { p: { n, x_len: n } },
     bindings: { x, y },
     workgroups: grid(Math.ceil(n / workgroupSize)),
   });

@@ -8,7 +8,7 @@
  */
 import type { Gpu } from "../gpu/context";
 import { reshape, type Tensor } from "../gpu/tensor";
-import type { LlamaGpu, LlamaGpuLayer } from "../model/llama-gpu";
+import { type LlamaGpu, type LlamaLayerWeight, layerWeights } from "../model/llama-gpu";
 import { attentionBackward } from "../ops/attention";
 import { crossEntropy, crossEntropyBackward } from "../ops/cross-entropy";
 import { embeddingBackward } from "../ops/embedding";
@@ -21,7 +21,7 @@ import { addInto } from "./add-into";
 import type { LlamaLora, LoraModule } from "./llama-lora";
 import { adapterDropout, type TrainActivations, type TrainBatch } from "./llama-train-forward";
 
-export type LayerGradients = Record<keyof LlamaGpuLayer, Tensor>;
+export type LayerGradients = Record<LlamaLayerWeight, Tensor>;
 
 /** Gradients of every weight; `lmHead` is `embed` itself when the embeddings are tied. */
 export interface FullGradients {
@@ -61,7 +61,7 @@ export function createFullGradients(gpu: Gpu, model: LlamaGpu): FullGradients {
     embed,
     layers: model.layers.map((layer) => {
       const g = {} as LayerGradients;
-      for (const [name, w] of Object.entries(layer) as [keyof LlamaGpuLayer, Tensor][]) g[name] = zerosLike(w);
+      for (const [name, w] of layerWeights(layer)) g[name] = zerosLike(w);
       return g;
     }),
     norm: zerosLike(model.norm),
@@ -229,7 +229,14 @@ function layerBackward(gpu: Gpu, model: LlamaGpu, acts: TrainActivations, l: num
 
   // Attention: mid = x + o(attention(rope(q(h1)), rope(k(h1)), v(h1))), h1 = norm(x). dOut becomes d(x).
   const dAttn = projectBackward("o", dOut, reshape(a.out, [n, hq * hd]));
-  const { dq, dk, dv } = attentionBackward(gpu, reshape(dAttn, a.q.shape), { q: a.q, k: a.k, v: a.v, out: a.out, lse: a.lse });
+  const { dq, dk, dv } = attentionBackward(gpu, reshape(dAttn, a.q.shape), {
+    q: a.q,
+    k: a.k,
+    v: a.v,
+    out: a.out,
+    lse: a.lse,
+    window: model.config.slidingWindow,
+  });
   gpu.release(dAttn, a.q, a.k, a.v, a.out, a.lse);
   const dqRaw = ropeBackward(gpu, reshape(dq, [n, hq, hd]), acts.positions, model.invFreq, model.config.ropeInterleaved);
   const dkRaw = ropeBackward(gpu, reshape(dk, [n, hkv, hd]), acts.positions, model.invFreq, model.config.ropeInterleaved);

@@ -10,6 +10,7 @@ import type { Gpu } from "../gpu/context";
 import { reshape, type Tensor } from "../gpu/tensor";
 import type { LlamaGpu } from "../model/llama-gpu";
 import { attention } from "../ops/attention";
+import { addBias } from "../ops/bias-add";
 import { embedding } from "../ops/embedding";
 import { type LoraDropout, loraLinear } from "../ops/lora";
 import { matmul } from "../ops/matmul";
@@ -121,17 +122,22 @@ export function llamaTrainForward(gpu: Gpu, model: LlamaGpu, batch: TrainBatch, 
       return y;
     };
     const h1 = normed(gpu, x, layer.inputNorm, eps);
-    const rotated = (m: LoraModule, heads: number) => {
-      const raw = reshape(project(m, h1), [n, heads, hd]);
+    // Qwen2's frozen biases shift the outputs only, so the backward needs nothing of them.
+    const projectBiased = (m: "q" | "k" | "v") => {
+      const y = project(m, h1);
+      return layer.bias ? addBias(gpu, y, layer.bias[m]) : y;
+    };
+    const rotated = (m: "q" | "k", heads: number) => {
+      const raw = reshape(projectBiased(m), [n, heads, hd]);
       const out = rope(gpu, raw, positions, model.invFreq, config.ropeInterleaved);
       gpu.release(raw);
       return reshape(out, [b, t, heads, hd]);
     };
     const q = rotated("q", hq);
     const k = rotated("k", hkv);
-    const v = reshape(project("v", h1), [b, t, hkv, hd]);
+    const v = reshape(projectBiased("v"), [b, t, hkv, hd]);
     gpu.release(h1);
-    const { out, lse } = attention(gpu, q, k, v);
+    const { out, lse } = attention(gpu, q, k, v, { window: config.slidingWindow });
     const mid = addInto(gpu, project("o", reshape(out, [n, hq * hd])), x);
     const h2 = normed(gpu, mid, layer.postNorm, eps);
     const gate = project("gate", h2);

@@ -6,7 +6,7 @@
 import type { Gpu } from "../gpu/context";
 import type { Tensor } from "../gpu/tensor";
 import type { HostTensor } from "../model/host-tensor";
-import type { LlamaGpu, LlamaGpuLayer } from "../model/llama-gpu";
+import type { LlamaGpu, LlamaLayerWeight } from "../model/llama-gpu";
 import type { Gradients } from "./llama-backward";
 import { type LoraModule, loraModulePaths, peftKey } from "./llama-lora";
 
@@ -16,7 +16,7 @@ export interface TrainedParameter {
   grad: Tensor;
 }
 
-const layerPaths: Record<keyof LlamaGpuLayer, string> = {
+const layerPaths: Record<LlamaLayerWeight, string> = {
   inputNorm: "input_layernorm",
   postNorm: "post_attention_layernorm",
   ...loraModulePaths,
@@ -40,7 +40,7 @@ export function trainedParameters(model: LlamaGpu, gradients: Gradients): Traine
   const g = gradients.grads;
   const out: TrainedParameter[] = [{ name: "model.embed_tokens.weight", param: model.embed.chunks[0], grad: g.embed }];
   model.layers.forEach((layer, l) => {
-    for (const key of Object.keys(layerPaths) as (keyof LlamaGpuLayer)[]) {
+    for (const key of Object.keys(layerPaths) as LlamaLayerWeight[]) {
       out.push({ name: `model.layers.${l}.${layerPaths[key]}.weight`, param: layer[key], grad: g.layers[l][key] });
     }
   });

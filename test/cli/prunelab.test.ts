@@ -28,19 +28,22 @@ describe("prunelab CLI arguments", () => {
     [["info", "--model", "m", "--prompt", "x"], /Unknown option '--prompt'/],
     [["info", "--model", "m", "extra"], /Unexpected argument 'extra'/],
     [["bogus"], /unknown command 'bogus'/],
-  ])("%j is a usage error on one line, exit 1", async (argv, message) => {
+  ])("%j is a usage error on one line, exit 2", async (argv, message) => {
     const r = await cli(...argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stdout).toBe("");
   });
 
-  it("prints the usage for --help, and with exit 1 when no command is given", async () => {
+  it("prints the usage for --help, and on stderr with exit 2 when no command is given", async () => {
     const r = await cli("--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/prunelab generate --model PATH/);
-    expect((await cli()).code).toBe(1);
+    const none = await cli();
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toMatch(/prunelab generate --model PATH/);
   });
 
   it("names a missing model path in one line", async () => {
@@ -116,10 +119,11 @@ describe.skipIf(!hasStories260k)("prunelab on stories260K", () => {
     const chat = await cli("generate", "--model", dir, "--prompt", "Lily had a cat", "--max-tokens", "12", "--chat");
     const direct = await cli("generate", "--model", dir, "--prompt", "Lily had a cat, and then", "--max-tokens", "12");
     rmSync(dir, { recursive: true });
-    expect(plain.stderr).toBe("");
+    const speed = /^prompt: \d+ tokens, [\d.]+ tokens\/s; decode: \d+ tokens, [\d.]+ tokens\/s\n$/;
+    expect(plain.stderr).toMatch(speed);
     expect(plain.stdout).toBe(`${stories260kExpected}\n`);
     // The template renders BOS + the message + the generation prompt: the same ids as the plain prompt.
-    expect(chat.stderr).toBe("");
+    expect(chat.stderr).toMatch(speed);
     expect(chat.stdout).toBe(direct.stdout);
     expect(chat.stdout.length).toBeGreaterThan(10);
   });

@@ -157,9 +157,9 @@ describe("prunelab train", () => {
     [["paper", "--seeds", "1", "--blocks", "1,x", "--out", "o"], /--blocks must be an integer ≥ 1, got 'x'/],
     [["paper", "--seeds", "1", "--blocks", "2,2", "--out", "o"], /--blocks lists a size twice/],
     [["paper", "--seeds", "1", "--blocks", "1", "--out", "o", "--bogus", "1"], /Unknown option '--bogus'/],
-  ])("%j is a usage error on one line, exit 1", async (argv, message) => {
+  ])("%j is a usage error on one line, exit 2", async (argv, message) => {
     const r = await cli(argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stdout).toBe("");
@@ -167,7 +167,7 @@ describe("prunelab train", () => {
 
   it("refuses --blocks that would drop every block, naming the model's size", async () => {
     const r = await cli(["paper", "--seeds", "1", "--blocks", "2", "--out", join(dir, "p0"), "--model", dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--blocks 2 leaves no block of the model's 2/);
   });
 });

@@ -66,13 +66,13 @@ describe("prunelab distill", () => {
   });
 
   it.each([
-    [["distill", "--model", "m", "--data", "d.jsonl"], /--out is required/],
-    [["distill", "--model", "m", "--data", "d.jsonl", "--out", "o", "--kind", "poetry"], /--kind must be general or math, got 'poetry'/],
-    [["distill", "--model", "m", "--data", "d.jsonl", "--out", "o", "--top-p", "2"], /--top-p must be a number ≥ 0 and ≤ 1, got '2'/],
-    [["distill", "--model", "m", "--data", "/nonexistent/d.jsonl", "--out", "o"], /cannot read \/nonexistent\/d\.jsonl/],
-  ])("%j fails with one line", async (argv, message) => {
+    [["distill", "--model", "m", "--data", "d.jsonl"], /--out is required/, 2],
+    [["distill", "--model", "m", "--data", "d.jsonl", "--out", "o", "--kind", "poetry"], /--kind must be general or math, got 'poetry'/, 2],
+    [["distill", "--model", "m", "--data", "d.jsonl", "--out", "o", "--top-p", "2"], /--top-p must be a number ≥ 0 and ≤ 1, got '2'/, 2],
+    [["distill", "--model", "m", "--data", "/nonexistent/d.jsonl", "--out", "o"], /cannot read \/nonexistent\/d\.jsonl/, 1],
+  ])("%j fails with one line (exit 2 for a usage error, 1 at run time)", async (argv, message, code) => {
     const r = await cli(argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });

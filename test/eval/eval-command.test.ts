@@ -57,13 +57,13 @@ describe("prunelab eval", () => {
   });
 
   it.each([
-    [["eval", "--model", "m"], /--tasks is required/],
-    [["eval", "--model", "m", "--tasks", "t.json", "--limit", "0"], /--limit must be an integer ≥ 1, got '0'/],
-    [["eval", "--model", "m", "--tasks", "/nonexistent/t.json"], /cannot read \/nonexistent\/t\.json/],
-    [["eval", "--model", "m", "--tasks", "t.json", "--temperature", "1"], /Unknown option '--temperature'/],
-  ])("%j fails with one line", async (argv, message) => {
+    [["eval", "--model", "m"], /--tasks is required/, 2],
+    [["eval", "--model", "m", "--tasks", "t.json", "--limit", "0"], /--limit must be an integer ≥ 1, got '0'/, 2],
+    [["eval", "--model", "m", "--tasks", "/nonexistent/t.json"], /cannot read \/nonexistent\/t\.json/, 1],
+    [["eval", "--model", "m", "--tasks", "t.json", "--temperature", "1"], /Unknown option '--temperature'/, 2],
+  ])("%j fails with one line (exit 2 for a usage error, 1 at run time)", async (argv, message, code) => {
     const r = await cli(...argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });

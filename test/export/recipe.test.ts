@@ -265,7 +265,8 @@ describe("prunelab recipe", () => {
       "--model",
       "someone/unknown-7b",
     ]);
-    expect(run.code).toBe(1);
+    // A missing flag is a usage error: exit 2 (prunelab's convention, issue 17).
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/no shape known for someone\/unknown-7b: pass --config/);
   });
 });

@@ -70,9 +70,9 @@ describe("prunelab merge", () => {
     [["merge", "--a", "x", "--b", "y", "--t", "half", "--out", "z"], /--t must be a number, got 'half'/],
     [["merge", "--a", "x", "--b", "y", "--t", '[{"value":"a"}]', "--out", "z"], /--t: t\[0\].value must be a number/],
     [["merge", "--a", "x", "--b", "y", "--t", "0.5", "--out", "z", "--method", "lerp"], /Unknown option '--method'/],
-  ])("%j is a usage error on one line, exit 1", async (argv, message) => {
+  ])("%j is a usage error on one line, exit 2", async (argv, message) => {
     const r = await cli(...argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });

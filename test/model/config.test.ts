@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseLlamaConfig, toHfConfig } from "../../src/model/config";
 import { ConfigError } from "../../src/model/errors";
+import { parameterCount } from "../../src/prune/memory-report";
 
 /** SmolLM2-135M-Instruct's config.json, as published on the Hub. */
 const smolLm2 = {
@@ -25,6 +26,54 @@ const smolLm2 = {
   torch_dtype: "bfloat16",
   use_cache: true,
   vocab_size: 49152,
+};
+
+/** Qwen2.5-0.5B-Instruct's config.json, as published on the Hub. */
+const qwen25 = {
+  architectures: ["Qwen2ForCausalLM"],
+  attention_dropout: 0.0,
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+  hidden_act: "silu",
+  hidden_size: 896,
+  initializer_range: 0.02,
+  intermediate_size: 4864,
+  max_position_embeddings: 32768,
+  max_window_layers: 21,
+  model_type: "qwen2",
+  num_attention_heads: 14,
+  num_hidden_layers: 24,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0,
+  sliding_window: 32768,
+  tie_word_embeddings: true,
+  torch_dtype: "bfloat16",
+  use_cache: true,
+  use_sliding_window: false,
+  vocab_size: 151936,
+};
+
+/** Mistral-7B-v0.1's config.json, as published on the Hub. */
+const mistral7b = {
+  architectures: ["MistralForCausalLM"],
+  bos_token_id: 1,
+  eos_token_id: 2,
+  hidden_act: "silu",
+  hidden_size: 4096,
+  initializer_range: 0.02,
+  intermediate_size: 14336,
+  max_position_embeddings: 32768,
+  model_type: "mistral",
+  num_attention_heads: 32,
+  num_hidden_layers: 32,
+  num_key_value_heads: 8,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000.0,
+  sliding_window: 4096,
+  tie_word_embeddings: false,
+  torch_dtype: "bfloat16",
+  vocab_size: 32000,
 };
 
 /** Llama-3.2-1B's rope-related fields. */
@@ -76,6 +125,25 @@ describe("LlamaConfig", () => {
     expect(toHfConfig(parseLlamaConfig(smolLm2, "c"))).toMatchObject({ eos_token_id: 2, rope_scaling: null, model_type: "llama" });
   });
 
+  it("reads Qwen2.5-0.5B-Instruct's and Mistral-7B-v0.1's config.json (as published) and writes them back", () => {
+    const qwen = parseLlamaConfig(qwen25, "qwen");
+    expect(qwen).toMatchObject({ architecture: "qwen2", attentionBias: true, tieWordEmbeddings: true, headDim: 64, ropeTheta: 1e6 });
+    expect(qwen.slidingWindow).toBeUndefined();
+    // The published parameter count of Qwen2.5-0.5B, biases included.
+    expect(parameterCount(qwen)).toBe(494_032_768);
+    expect(toHfConfig(qwen)).toMatchObject({ architectures: ["Qwen2ForCausalLM"], model_type: "qwen2", use_sliding_window: false });
+    expect(toHfConfig(qwen)).not.toHaveProperty("attention_bias");
+    expect(parseLlamaConfig(toHfConfig(qwen), "exported")).toEqual(qwen);
+    const mistral = parseLlamaConfig(mistral7b, "mistral");
+    expect(mistral).toMatchObject({ architecture: "mistral", slidingWindow: 4096, numKeyValueHeads: 8, headDim: 128 });
+    expect(mistral.attentionBias).toBeUndefined();
+    // Mistral-7B-v0.1: 7,241,732,096 parameters.
+    expect(parameterCount(mistral)).toBe(7_241_732_096);
+    expect(toHfConfig(mistral)).toMatchObject({ architectures: ["MistralForCausalLM"], model_type: "mistral", sliding_window: 4096 });
+    expect(parseLlamaConfig(toHfConfig(mistral), "exported")).toEqual(mistral);
+    expect(parseLlamaConfig({ ...mistral7b, sliding_window: null }, "v0.2").slidingWindow).toBeUndefined();
+  });
+
   it.each([
     [{ hidden_size: undefined }, /config\.json: config field "hidden_size" is missing/],
     [{ hidden_size: "576" }, /"hidden_size" is "576" \(string\); expected a positive integer/],
@@ -87,7 +155,9 @@ describe("LlamaConfig", () => {
     [{ eos_token_id: [2, 49152] }, /"eos_token_id\[1\]" is 49152 \(number\); expected a token id in \[0, vocab_size = 49152\)/],
     [{ rope_scaling: { rope_type: "yarn", factor: 4 } }, /"rope_scaling\.rope_type" is "yarn"/],
     [{ rope_scaling: { rope_type: "llama3", factor: 8 } }, /"rope_scaling\.low_freq_factor" is missing/],
-    [{ model_type: "qwen2" }, /"model_type" is "qwen2" \(string\); only "llama" models are supported/],
+    [{ model_type: "gemma" }, /"model_type" is "gemma" \(string\); supported are "llama", "qwen2" and "mistral"/],
+    [{ model_type: "qwen2", use_sliding_window: true }, /"use_sliding_window" is true; Qwen2's per-layer sliding window is not supported/],
+    [{ model_type: "mistral", sliding_window: 0 }, /"sliding_window" is 0 \(number\); expected a positive integer/],
   ])("rejects %j with a ConfigError naming the field and value", (change, message) => {
     const json = { ...smolLm2, ...change };
     expect(() => parseLlamaConfig(json, "config.json")).toThrow(ConfigError);

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DownloadedModel, type DownloadOptions, type DownloadProgress, downloadModel, HubError } from "../../src/model/hub";
-import { createNodeHubCache } from "../../src/model/hub-cache-node";
+import { createNodeHubCache, hfHubCacheDir } from "../../src/model/hub-cache-node";
 import { loadTokenizer } from "../../src/model/tokenizer";
-import { type HubFixtureServer, startHubFixtureServer } from "./hub-fixture-server";
+import { fixtureCommit, fixtureEtag, type HubFixtureServer, startHubFixtureServer } from "./hub-fixture-server";
 import { chatMlTokenizerFiles } from "./tokenizer-fixtures";
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -76,7 +76,13 @@ const dropAt = (file: string, bytes: number) => (p: DownloadProgress) => {
   if (p.file === file && p.loadedBytes === bytes) server.dropStalled();
 };
 
-const requestsFor = (file: string) => server.requests.filter((r) => r.file === file);
+/** GET requests for the file (each download first asks for its metadata with a HEAD). */
+const requestsFor = (file: string) => server.requests.filter((r) => r.file === file && r.method === "GET");
+const headsFor = (file: string) => server.requests.filter((r) => r.file === file && r.method === "HEAD");
+/** huggingface_hub's folder of a model repo, and the paths it keeps a file under. */
+const repoDir = (repo: string) => join(cacheDir, `models--${repo.replace("/", "--")}`);
+const snapshotOf = (repo: string, file: string) => join(repoDir(repo), "snapshots", fixtureCommit(repo), file);
+const incompleteOf = (repo: string, bytes: Uint8Array) => join(repoDir(repo), "blobs", `${fixtureEtag(bytes)}.incomplete`);
 
 describe("downloadModel", () => {
   it("fetches a single-file model with per-file progress, then serves it from the cache alone", async () => {
@@ -91,13 +97,13 @@ describe("downloadModel", () => {
       weights.every((p, i) => p.totalBytes === 300_007 && !p.fromCache && (i === 0 || p.loadedBytes > weights[i - 1].loadedBytes)),
     ).toBe(true);
     expect(weights.at(-1)?.loadedBytes).toBe(300_007);
-    // Absent optional files are asked for once and skipped; the shard index is never needed.
-    expect(requestsFor("special_tokens_map.json").map((r) => r.status)).toEqual([404]);
-    expect(requestsFor("model.safetensors.index.json")).toHaveLength(0);
+    // Absent optional files are asked for once (HEAD) and skipped; the shard index is never needed.
+    expect(headsFor("special_tokens_map.json").map((r) => r.status)).toEqual([404]);
+    expect(requestsFor("special_tokens_map.json")).toHaveLength(0);
+    expect(server.requests.filter((r) => r.file === "model.safetensors.index.json")).toHaveLength(0);
 
-    const folder = join(cacheDir, "test-org", "tiny-llama", "main");
-    expect((await stat(join(folder, "model.safetensors"))).size).toBe(300_007);
-    expect((await readdir(folder)).filter((f) => f.endsWith(".part"))).toEqual([]);
+    expect((await stat(snapshotOf("test-org/tiny-llama", "model.safetensors"))).size).toBe(300_007);
+    expect((await readdir(join(repoDir("test-org/tiny-llama"), "blobs"))).filter((f) => f.endsWith(".incomplete"))).toEqual([]);
 
     const tok = await loadTokenizer(model.repoId, model.readText);
     expect([...tok.stopTokenIds].sort()).toEqual([0, 2]);
@@ -113,7 +119,7 @@ describe("downloadModel", () => {
 
   it("fetches the shard index and every shard it names, once each", async () => {
     const model = await downloadModel("test-org/tiny-llama-sharded", options());
-    expect(requestsFor("model.safetensors").map((r) => r.status)).toEqual([404]);
+    expect(headsFor("model.safetensors").map((r) => r.status)).toEqual([404]);
     expect(requestsFor(shard1)).toHaveLength(1);
     for (const name of [shard1, shard2, "model.safetensors.index.json"]) {
       await expectFile(model, name, sharded.files[name as keyof typeof sharded.files]);
@@ -130,7 +136,7 @@ describe("downloadModel", () => {
       ),
     );
     await expect(failed).rejects.toMatchObject({ name: "HubError", kind: "network" });
-    const partial = (await stat(join(cacheDir, "test-org", "tiny-llama-sharded", "main", `${shard1}.part`))).size;
+    const partial = (await stat(incompleteOf("test-org/tiny-llama-sharded", sharded.files[shard1]))).size;
     expect(partial).toBe(100_000);
 
     const progress: DownloadProgress[] = [];
@@ -187,7 +193,7 @@ describe("downloadModel", () => {
       options({ signal: controller.signal, onProgress: (p) => p.file === "model.safetensors" && controller.abort() }),
     );
     await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
-    const partial = join(cacheDir, "test-org", "tiny-llama", "main", "model.safetensors.part");
+    const partial = incompleteOf("test-org/tiny-llama", single.files["model.safetensors"]);
     expect((await stat(partial)).size).toBeGreaterThan(0);
     const model = await downloadModel("test-org/tiny-llama", options());
     expect(requestsFor("model.safetensors").at(-1)?.status).toBe(206);
@@ -196,9 +202,9 @@ describe("downloadModel", () => {
   });
 
   it("finishes a partial that already holds every byte when the server answers 416", async () => {
-    const folder = join(cacheDir, "test-org", "tiny-llama", "main");
-    await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, "model.safetensors.part"), single.files["model.safetensors"]);
+    const partial = incompleteOf("test-org/tiny-llama", single.files["model.safetensors"]);
+    await mkdir(join(partial, ".."), { recursive: true });
+    await writeFile(partial, single.files["model.safetensors"]);
     const model = await downloadModel("test-org/tiny-llama", options());
     expect(requestsFor("model.safetensors").map((r) => [r.range, r.status])).toEqual([["bytes=300007-", 416]]);
     await expectFile(model, "model.safetensors", single.files["model.safetensors"]);
@@ -236,5 +242,69 @@ describe("downloadModel", () => {
     );
     await expect(downloadModel("test-org/parent-shard", options())).rejects.toThrow(/names the shard "\.\.", which is not a file/);
     expect(existsSync(join(cacheDir, "outside.safetensors"))).toBe(false);
+  });
+
+  it("keeps huggingface_hub's layout: refs, blobs by etag, relative snapshot links, .no_exist markers", async () => {
+    const repo = "test-org/tiny-llama";
+    await downloadModel(repo, options());
+    const commit = fixtureCommit(repo);
+    expect(await readFile(join(repoDir(repo), "refs", "main"), "utf8")).toBe(commit);
+    const weights = single.files["model.safetensors"];
+    const link = snapshotOf(repo, "model.safetensors");
+    expect(await readlink(link)).toBe(join("..", "..", "blobs", fixtureEtag(weights)));
+    expect((await stat(join(repoDir(repo), "blobs", fixtureEtag(weights)))).size).toBe(weights.length);
+    expect(existsSync(join(repoDir(repo), ".no_exist", commit, "special_tokens_map.json"))).toBe(true);
+    // A pinned commit reads the same snapshot and writes no ref of its own.
+    server.requests.length = 0;
+    const pinned = await downloadModel(repo, options({ revision: commit }));
+    expect(server.requests).toEqual([]);
+    await expectFile(pinned, "model.safetensors", weights);
+    expect(await readdir(join(repoDir(repo), "refs"))).toEqual(["main"]);
+  });
+
+  it("reuses a snapshot that Python's huggingface_hub wrote, offline and online, without a request", async () => {
+    // Laid out by hand as hf_hub_download leaves it (the sharded fixture, every file fetched).
+    const repo = "test-org/tiny-llama-sharded";
+    const commit = fixtureCommit(repo);
+    await mkdir(join(repoDir(repo), "refs"), { recursive: true });
+    await writeFile(join(repoDir(repo), "refs", "main"), commit);
+    await mkdir(join(repoDir(repo), "blobs"), { recursive: true });
+    await mkdir(join(repoDir(repo), "snapshots", commit), { recursive: true });
+    for (const [name, bytes] of Object.entries(sharded.files)) {
+      await writeFile(join(repoDir(repo), "blobs", fixtureEtag(bytes)), bytes);
+      await symlink(join("..", "..", "blobs", fixtureEtag(bytes)), snapshotOf(repo, name));
+    }
+    await mkdir(join(repoDir(repo), ".no_exist", commit), { recursive: true });
+    for (const name of ["generation_config.json", "special_tokens_map.json", "chat_template.jinja", "model.safetensors"]) {
+      await writeFile(join(repoDir(repo), ".no_exist", commit, name), "");
+    }
+    for (const offline of [true, false]) {
+      const model = await downloadModel(repo, options({ offline }));
+      await expectFile(model, shard2, sharded.files[shard2]);
+    }
+    expect(server.requests).toEqual([]);
+  });
+
+  it("offline, a file missing from the cache is a typed error that names it, and nothing is fetched", async () => {
+    const failed = downloadModel("test-org/tiny-llama", options({ offline: true }));
+    await expect(failed).rejects.toMatchObject({ name: "HubError", kind: "offline" });
+    await expect(failed).rejects.toThrow(
+      /config\.json of test-org\/tiny-llama \(revision main\) is not in the cache \(looked for .*models--test-org--tiny-llama.*config\.json\)/,
+    );
+    // With the text files cached but no weights, the error names the weights.
+    await downloadModel("test-org/tiny-llama", options());
+    await rm(snapshotOf("test-org/tiny-llama", "model.safetensors"));
+    server.requests.length = 0;
+    await expect(downloadModel("test-org/tiny-llama", options({ offline: true }))).rejects.toThrow(
+      /neither model\.safetensors nor model\.safetensors\.index\.json is in the cache/,
+    );
+    expect(server.requests).toEqual([]);
+  });
+
+  it("finds the cache where huggingface_hub does: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub", () => {
+    expect(hfHubCacheDir({ HF_HUB_CACHE: "/a/hub-cache", HF_HOME: "/b" })).toBe("/a/hub-cache");
+    expect(hfHubCacheDir({ HF_HOME: "/b" })).toBe(join("/b", "hub"));
+    expect(hfHubCacheDir({ XDG_CACHE_HOME: "/c" })).toBe(join("/c", "huggingface", "hub"));
+    expect(hfHubCacheDir({})).toMatch(/\.cache\/huggingface\/hub$/);
   });
 });

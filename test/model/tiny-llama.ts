@@ -1,4 +1,4 @@
-/** The tiny Llama shape (GQA 6:2, head_dim 4, odd sizes) the format tests build random models of with `randomLlama`. */
+/** The tiny Llama shape (GQA 6:2, head_dim 4, odd sizes) the format tests build random models of with `randomLlama`, and its Qwen2 and Mistral variants. */
 import type { RandomLlamaShape } from "../../src/model/random-llama";
 
 export const tinyLlamaShape: RandomLlamaShape = {
@@ -9,4 +9,20 @@ export const tinyLlamaShape: RandomLlamaShape = {
   numKeyValueHeads: 2,
   vocabSize: 37,
   maxPositionEmbeddings: 64,
+};
+
+/** Qwen2 (Qwen2.5-0.5B's traits): q/k/v biases and tied embeddings. */
+export const tinyQwen2Shape: RandomLlamaShape = {
+  ...tinyLlamaShape,
+  architecture: "qwen2",
+  attentionBias: true,
+  tieWordEmbeddings: true,
+};
+
+/** Mistral with a sliding window of 3 positions, shorter than the test sequences. */
+export const tinyMistralShape: RandomLlamaShape = {
+  ...tinyLlamaShape,
+  numHiddenLayers: 3,
+  architecture: "mistral",
+  slidingWindow: 3,
 };

@@ -28,6 +28,8 @@ interface Case {
   padding?: number[];
   /** Masks one more key in the middle of every sequence, to exercise holes in the mask. */
   hole?: boolean;
+  /** Sliding window (Mistral), shorter than the sequence where given. */
+  window?: number;
 }
 
 function keyMaskOf(c: Case, tokens = c.tokens): Uint32Array | undefined {
@@ -69,17 +71,20 @@ const cases: Case[] = [
   { batch: 2, tokens: 7, heads: 4, kvHeads: 2, headDim: 8, padding: [3, 0] },
   { batch: 2, tokens: 67, heads: 9, kvHeads: 3, headDim: 64, padding: [0, 20], hole: true },
   { batch: 2, tokens: 67, heads: 4, kvHeads: 4, headDim: 128, padding: [5, 1] },
+  // Windows shorter than the sequence: each query sees its own key only, or its last 9 (past the padding for some).
+  { batch: 1, tokens: 7, heads: 4, kvHeads: 2, headDim: 8, window: 1 },
+  { batch: 2, tokens: 67, heads: 9, kvHeads: 3, headDim: 64, padding: [0, 20], hole: true, window: 9 },
 ];
 
 const describeCase = (c: Case) =>
-  `B ${c.batch}, T ${c.tokens}, Hq ${c.heads}/Hkv ${c.kvHeads}, D ${c.headDim}${c.padding ? `, left padding ${c.padding}${c.hole ? " + hole" : ""}` : ""}`;
+  `B ${c.batch}, T ${c.tokens}, Hq ${c.heads}/Hkv ${c.kvHeads}, D ${c.headDim}${c.padding ? `, left padding ${c.padding}${c.hole ? " + hole" : ""}` : ""}${c.window ? `, window ${c.window}` : ""}`;
 
 describe("attention", () => {
   it.each(cases.map((c) => [describeCase(c), c] as const))("forward and backward match the CPU reference (%s)", async (_, c) => {
     const gpu = await testGpu();
     const x = inputs(c, c.tokens * 13 + c.headDim);
     const t = upload(gpu, c, x);
-    const { out, lse } = attention(gpu, t.q, t.k, t.v, { keyMask: t.keyMask });
+    const { out, lse } = attention(gpu, t.q, t.k, t.v, { keyMask: t.keyMask, window: c.window });
     const ref = attentionCpu(x.q, x.k, x.v, { ...c, keyMask: x.keyMask });
     const outGpu = await gpu.read(out);
     expectClose(outGpu, ref.out, rtol, atol, "out");
@@ -91,7 +96,7 @@ describe("attention", () => {
     }
 
     const dOut = gpu.upload(x.dOut, t.q.shape);
-    const { dq, dk, dv } = attentionBackward(gpu, dOut, { ...t, out, lse });
+    const { dq, dk, dv } = attentionBackward(gpu, dOut, { ...t, out, lse, window: c.window });
     const grads = attentionBackwardCpu(x.q, x.k, x.v, x.dOut, { ...c, keyMask: x.keyMask });
     // Backward sums ≤ T·Hq/Hkv products of recomputed probabilities: 1e-4 relative, 2e-5 absolute.
     expectClose(await gpu.read(dq), grads.dq, 1e-4, 2e-5, "dq");
@@ -100,8 +105,8 @@ describe("attention", () => {
     gpu.release(t.q, t.k, t.v, t.keyMask, out, lse, dOut, dq, dk, dv);
   });
 
-  it("CPU backward equals finite differences of the CPU forward (GQA, padding, hole)", () => {
-    const c: Case = { batch: 2, tokens: 6, heads: 4, kvHeads: 2, headDim: 4, padding: [2, 0], hole: true };
+  it.each([undefined, 3])("CPU backward equals finite differences of the CPU forward (GQA, padding, hole, window %s)", (window) => {
+    const c: Case = { batch: 2, tokens: 6, heads: 4, kvHeads: 2, headDim: 4, padding: [2, 0], hole: true, window };
     const x = inputs(c, 21);
     const d = { ...c, keyMask: x.keyMask };
     const loss = (q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>) => dot(attentionCpu(q, k, v, d).out, x.dOut);
@@ -139,13 +144,16 @@ describe("attention", () => {
     [{ batch: 1, tokens: 5, heads: 3, kvHeads: 3, headDim: 8 }, [2, 2, 1]],
     // Past one 64-key chunk of the decode kernel, with a first chunk that is all padding.
     [{ batch: 2, tokens: 150, heads: 4, kvHeads: 2, headDim: 8, padding: [70, 0] }, [130, 1, 1, 18]],
+    // A window shorter than the sequence, over chunk boundaries, prefill and speculative-style multi-token steps.
+    [{ batch: 2, tokens: 150, heads: 8, kvHeads: 2, headDim: 8, padding: [3, 0], window: 70 }, [100, 1, 5, 44]],
+    [{ batch: 1, tokens: 9, heads: 4, kvHeads: 2, headDim: 16, window: 2 }, [1, 1, 3, 1, 3]],
   ] as [Case, number[]][])("decoding step by step through the KV cache equals full-sequence attention (%o, steps %j)", async (c, steps) => {
     const gpu = await testGpu();
     const { batch, tokens, heads, kvHeads, headDim } = c;
     const maxTokens = tokens + 5;
     const x = inputs(c, 77);
     const t = upload(gpu, c, x);
-    const full = attention(gpu, t.q, t.k, t.v, { keyMask: t.keyMask });
+    const full = attention(gpu, t.q, t.k, t.v, { keyMask: t.keyMask, window: c.window });
     const cacheMask = keyMaskOf(c, maxTokens);
     const cacheMaskT = cacheMask && gpu.upload(cacheMask, [batch, maxTokens], "u32", "cacheMask");
     const cache = createKvCache(gpu, { batch, maxTokens, kvHeads, headDim });
@@ -167,7 +175,7 @@ describe("attention", () => {
         gpu.copy(k, cache.k, n * rowBytes, b * n * rowBytes, (b * maxTokens + past) * rowBytes);
         gpu.copy(v, cache.v, n * rowBytes, b * n * rowBytes, (b * maxTokens + past) * rowBytes);
       }
-      const out = await gpu.read(attentionDecode(gpu, q, cache, { pastLength: past, keyMask: cacheMaskT }));
+      const out = await gpu.read(attentionDecode(gpu, q, cache, { pastLength: past, keyMask: cacheMaskT, window: c.window }));
       for (let b = 0; b < batch; b++)
         decoded.set(out.subarray(b * n * heads * headDim, (b + 1) * n * heads * headDim), (b * tokens + past) * heads * headDim);
       gpu.release(k, v, q);

@@ -29,11 +29,11 @@ describe("prunelab analyze / prune arguments", () => {
     [["prune", "--model", "m", "--start", "1", "--out", "d"], /--n is required/],
     [["prune", "--model", "m", "--start", "x", "--n", "1", "--out", "d"], /--start must be an integer ≥ 0, got 'x'/],
     [["prune", "--model", "m", "--start", "1", "--n", "1", "--out", "d", "extra"], /Unexpected argument 'extra'/],
-  ])("%j is a usage error on one line, exit 1", async (argv, message) => {
+  ])("%j is a usage error on one line, exit 2", async (argv, message) => {
     const r = await cli(...argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stderr).toMatch(/see prunelab --help/);
+    expect(r.stderr).toMatch(new RegExp(`see prunelab ${argv[0]} --help`));
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 

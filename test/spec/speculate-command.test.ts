@@ -96,9 +96,9 @@ describe("prunelab speculate", () => {
       ["speculate", "--draft", "d", "--target", "t", "--k", "2", "--prompt", "p", "--max-tokens", "4", "--json", "o", "--top-k", "3"],
       /Unknown option '--top-k'/,
     ],
-  ])("%j is a usage error on one line, exit 1", async (argv, message) => {
+  ])("%j is a usage error on one line, exit 2", async (argv, message) => {
     const r = await cli(...argv);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });

@@ -55,6 +55,7 @@ export function toFloat64Model(model: LlamaCpu): LlamaCpu {
       gate: f64(l.gate),
       up: f64(l.up),
       down: f64(l.down),
+      ...(l.bias ? { bias: { q: f64(l.bias.q), k: f64(l.bias.k), v: f64(l.bias.v) } } : {}),
     })),
     norm: f64(model.norm),
     lmHead: model.lmHead === model.embed ? embed : f64(model.lmHead),
