@@ -4,6 +4,7 @@
  * the reference voice, not the model's (response-styles.ts), and only training-side keys are asked.
  * Deterministic in (world, seed); instructions are distinct within a dataset.
  */
+import type { AlpacaRecord } from "../distill/alpaca-jsonl";
 import { Draws } from "./draws";
 import {
   drawGeneralInstruction,
@@ -13,12 +14,6 @@ import {
   trainingSide,
 } from "./instruction-examples";
 import type { World } from "./world";
-
-export interface AlpacaRecord {
-  instruction: string;
-  input: string;
-  output: string;
-}
 
 export interface DatasetOptions {
   /** Records (default 1000). */
@@ -42,7 +37,12 @@ function dataset(
     const key = `${example.instruction}\n${example.input}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    records.push({ instruction: example.instruction, input: example.input, output: example.referenceResponse(draws) });
+    records.push({
+      instruction: example.instruction,
+      input: example.input,
+      output: example.referenceResponse(draws),
+      answers: example.answers,
+    });
   }
   return records;
 }

@@ -10,6 +10,11 @@ export interface AlpacaRecord {
   /** Context for the instruction; "" when there is none. */
   input: string;
   output: string;
+  /**
+   * What a correct response mentions, when the data's source knows it (the demo world does; a
+   * JSONL file does not carry it): the distillation filter's content check for general rewrites.
+   */
+  answers?: readonly string[];
 }
 
 export function toAlpacaJsonl(records: readonly AlpacaRecord[]): string {

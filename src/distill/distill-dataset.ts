@@ -120,7 +120,7 @@ export async function distillDataset(
     const batch = pending.map((index, row) => {
       const record = records[index];
       const rewrite = `${template.responseOpener.trimEnd()}${generations[row].text ?? ""}`.trim();
-      const verdict = judgeRewrite(rewrite, record.output, { kind: options.kind, mentions: options.mentions });
+      const verdict = judgeRewrite(rewrite, record.output, { kind: options.kind, mentions: options.mentions, answers: record.answers });
       const example: DistilledExample = { ...record, index, reference: record.output, rewrite, kept: verdict.kept };
       if (verdict.kept) example.output = rewrite;
       else Object.assign(example, { reason: verdict.reason, detail: verdict.detail });
