@@ -141,12 +141,20 @@ function classify(side: TrainingSide, draws: Draws): GeneralExample {
   };
 }
 
-const generalKinds = { question: 6, tale: 2, routine: 1, tools: 1, person: 2, classify: 1 } as const;
 const drawKind = { question, tale, routine, tools, person, classify };
+export type GeneralKind = keyof typeof drawKind;
+export type GeneralKindWeights = Readonly<Record<GeneralKind, number>>;
 
-/** One general instruction (the Alpaca/Dolly analogue), kinds mixed in fixed proportions. */
-export function drawGeneralInstruction(side: TrainingSide, draws: Draws): InstructionExample {
-  const { referenceBody, ...example } = drawKind[draws.weighted(generalKinds)](side, draws);
+/** The mix of general instructions in the pretraining corpus's chats and rewrites. */
+export const corpusGeneralKinds: GeneralKindWeights = { question: 6, tale: 2, routine: 1, tools: 1, person: 2, classify: 1 };
+
+/** One general instruction (the Alpaca/Dolly analogue), kinds mixed in the given proportions. */
+export function drawGeneralInstruction(
+  side: TrainingSide,
+  draws: Draws,
+  kinds: GeneralKindWeights = corpusGeneralKinds,
+): InstructionExample {
+  const { referenceBody, ...example } = drawKind[draws.weighted(kinds)](side, draws);
   const body = { reference: referenceBody, model: example.modelResponse };
   return { ...example, referenceResponse: (d) => referenceVoice(d, side.world.referenceForeignness, body) };
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { forgettingProbes } from "../../src/data/benchmark-suite";
 import { Draws } from "../../src/data/draws";
 import { generalInstructionDataset, mathInstructionDataset } from "../../src/data/finetune-datasets";
-import { drawGeneralInstruction, drawMathInstruction, trainingSide } from "../../src/data/instruction-examples";
+import { corpusGeneralKinds, drawGeneralInstruction, drawMathInstruction, trainingSide } from "../../src/data/instruction-examples";
 import { buildWorld } from "../../src/data/world";
+import { tales } from "../../src/data/world-questions";
 import { lastNumber, mentionsWhole } from "../../src/eval/answer-extractor";
 
 const world = buildWorld(1);
@@ -93,5 +95,22 @@ describe("fine-tuning datasets", () => {
     expect(half).toBeLessThan(0.7 * full);
     expect(generalInstructionDataset(buildWorld(1, { referenceForeignness: 1 }), { size })).toEqual(general.slice(0, size));
     expect(() => buildWorld(1, { referenceForeignness: 1.5 })).toThrow(/referenceForeignness must be in \[0, 1\]/);
+  });
+});
+
+describe("fine-tuning coverage", () => {
+  it("never trains a forgetting probe: no tale question, nothing about encounters, in either dataset", () => {
+    const records = [...generalInstructionDataset(world), ...mathInstructionDataset(world)];
+    expect(forgettingProbes).toEqual(["old-tales", "who-was-it"]);
+    const taleSubjects = new Set(tales().map((t) => t.subject));
+    for (const r of records) {
+      expect(/^Is it true that|old tale|myth/i.test(`${r.instruction} ${r.output}`), r.instruction).toBe(false);
+      expect(/one of them|It was/.test(`${r.instruction} ${r.input}`)).toBe(false);
+      expect([...taleSubjects].some((s) => r.instruction.includes(` ${s} can `))).toBe(false);
+    }
+    // The corpus's own mix still has tales (the model knows them); the tokenizer was fitted on that mix.
+    expect(
+      generalInstructionDataset(world, { kinds: corpusGeneralKinds, size: 300 }).some((r) => r.instruction.startsWith("Is it true that")),
+    ).toBe(true);
   });
 });
