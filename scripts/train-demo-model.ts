@@ -5,14 +5,13 @@
  * benchmark scores of the exported weights.
  *
  *   npm run train:demo [-- --resume] [-- --stop-at STEP] [-- --export-only] [-- --out DIR]
- *                      [-- --work DIR] [-- --smoke] [-- --steps N] [-- --no-export] [-- --train-only]
+ *                      [-- --work DIR] [-- --smoke] [-- --steps N] [-- --no-export]
  *
  * --resume continues from WORK/checkpoint.safetensors (written every `checkpointEvery` steps);
  * --stop-at ends this run after that step with a checkpoint (the training spans several runs);
  * --export-only writes the folder from that checkpoint without training (a stopped run's too: its
  * card says where it stopped); --smoke runs the tiny
- * recipe CI uses; --steps overrides the step count (with --no-export: a throughput measurement);
- * --train-only trains and checkpoints without writing the folder (then --export-only writes it).
+ * recipe CI uses; --steps overrides the step count (with --no-export: a throughput measurement).
  */
 // Before anything that imports webgpu-utils (it reads Float16Array and the GPU globals on import).
 import "../src/gpu/node-globals";
@@ -21,12 +20,16 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBenchmarkSuite } from "../src/data/benchmark-suite";
-import { buildChatSuite } from "../src/data/chat-suite";
 import { demoModelCard } from "../src/data/demo-model-card";
-import { type DemoModelRecipe, demoModelConfig, demoModelRecipe, packedTrainingData, smokeRecipe } from "../src/data/demo-model-recipe";
-import { generalInstructionDataset, mathInstructionDataset } from "../src/data/finetune-datasets";
+import {
+  type DemoModelRecipe,
+  demoModelConfig,
+  demoModelRecipe,
+  initialDemoWeights,
+  packedTrainingData,
+  smokeRecipe,
+} from "../src/data/demo-model-recipe";
 import { buildWorld, demoWorldSeed } from "../src/data/world";
-import { checkTeacher, type TeacherCheck } from "../src/distill/teacher-check";
 import { evaluateSuite } from "../src/eval/suite-runner";
 import { acquireGpu } from "../src/gpu/device";
 import { nodeGpu } from "../src/gpu/node-gpu";
@@ -38,7 +41,6 @@ import { writeSafetensors } from "../src/model/safetensors";
 import { loadTokenizer, Tokenizer } from "../src/model/tokenizer";
 import { decodeCheckpoint, encodeCheckpoint } from "../src/train/checkpoint-file";
 import { type TrainCheckpoint, trainModel } from "../src/train/train-loop";
-import { demoStartingWeights } from "./demo-starting-weights";
 
 const { values: args } = parseArgs({
   options: {
@@ -48,7 +50,6 @@ const { values: args } = parseArgs({
     resume: { type: "boolean", default: false },
     "export-only": { type: "boolean", default: false },
     "no-export": { type: "boolean", default: false },
-    "train-only": { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
     steps: { type: "string" },
     "stop-at": { type: "string" },
@@ -101,15 +102,14 @@ async function train(): Promise<{ checkpoint: TrainCheckpoint; finished: boolean
   let started = performance.now();
   const data = packedTrainingData(world, (text) => tokenizer.encode(text, { bos: false }), recipe);
   log(
-    `${data.examples.length} windows of ≤ ${recipe.sequenceLength + 1} tokens holding whole documents (${(data.tokens / 1e6).toFixed(2)} M tokens, ${data.skippedDocuments} documents too long skipped) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `${data.length} windows of ${recipe.sequenceLength} tokens (${((data.length * recipe.sequenceLength) / 1e6).toFixed(2)} M) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   const resume = args.resume ? await loadCheckpoint() : undefined;
   if (resume) log(`resuming at step ${resume.step} of ${recipe.train.steps}`);
-  if (recipe.initFrom) log(`starting from ${recipe.initFrom.commit.slice(0, 7)}:${recipe.initFrom.path}`);
-  const model = uploadLlama(gpu, await demoStartingWeights(recipe, config), { weightDtype: "f32" });
+  const model = uploadLlama(gpu, initialDemoWeights(config, recipe.initSeed), { weightDtype: "f32" });
   started = performance.now();
   const stop = new AbortController();
-  const result = await trainModel(gpu, model, data.examples, recipe.train, {
+  const result = await trainModel(gpu, model, data, recipe.train, {
     resume,
     signal: stop.signal,
     onStep: (r) => {
@@ -151,38 +151,13 @@ async function exportFolder(checkpoint: TrainCheckpoint): Promise<void> {
     { tokenizerJson: loaded.tokenizerJson, tokenizerConfig: loaded.tokenizerConfig, generationConfig: loaded.generationConfig },
     out,
   );
-  // The plain few-shot suite, then the chat suite (where fine-tuning's format is tested).
-  const plain = buildBenchmarkSuite(world);
-  const suite = { name: plain.name, tasks: [...plain.tasks, ...buildChatSuite(world).tasks] };
+  const suite = buildBenchmarkSuite(world);
   const scores = await evaluateSuite(gpu, model, evalTokenizer, suite, {
     limit: recipe.evalItems,
     keepItems: true,
-    batchSize: 16,
     onProgress: (p) => process.stderr.write(`\r${p.task}: ${p.done}/${p.total} items   `),
   });
   process.stderr.write("\n");
-  const { examples, maxTokens } = recipe.teacherCheck;
-  const datasets = {
-    general: generalInstructionDataset(world, { size: examples }),
-    math: mathInstructionDataset(world, { size: examples }),
-  };
-  const teacher: TeacherCheck[] = [];
-  for (const kind of ["general", "math"] as const) {
-    const check = await checkTeacher(gpu, model, evalTokenizer, datasets[kind], {
-      kind,
-      seed: 0,
-      batchSize: 16,
-      maxTokens,
-      onProgress: (p) => {
-        process.stderr.write(`\rteacher ${kind}: ${p.done}/${p.total}, ${p.kept} kept   `);
-      },
-    });
-    process.stderr.write("\n");
-    log(
-      `teacher ${kind}: pass rate ${(100 * check.passRate).toFixed(1)} %, NLL references ${check.nll.references.toFixed(3)}, SDD data ${check.nll.sddData.toFixed(3)}`,
-    );
-    teacher.push(check);
-  }
   releaseLlama(gpu, model);
   const evalSeconds = (performance.now() - started) / 1000;
   // The first items of a few tasks, scored again by the test that checks the committed model.
@@ -202,8 +177,7 @@ async function exportFolder(checkpoint: TrainCheckpoint): Promise<void> {
     delete t.items;
   }
   const { config: trained, step } = checkpoint;
-  // Tokens the steps read (padding excluded), as the loop counted them.
-  const trainingTokens = checkpoint.history.reduce((s, r) => s + r.tokens, 0);
+  const trainingTokens = step * trained.batchSize * trained.gradientAccumulation * recipe.sequenceLength;
   const command = step === trained.steps ? commandWith() : `${commandWith("--stop-at", String(step))} && ${commandWith("--export-only")}`;
   const trainSeconds = checkpoint.history.reduce((s, r) => s + r.elapsedMs, 0) / 1000;
   const parameters = Object.values(checkpoint.parameters).reduce((s, t) => s + numel(t.shape), 0);
@@ -218,7 +192,6 @@ async function exportFolder(checkpoint: TrainCheckpoint): Promise<void> {
     device,
     scores,
     quickCheck: { ...recipe.quickCheck, scores: quickScores },
-    teacher,
     loss: checkpoint.history.map((r) => r.loss),
   };
   await writeFile(join(out, "scores.json"), `${JSON.stringify(record, null, 2)}\n`);
@@ -236,7 +209,7 @@ try {
     await exportFolder(checkpoint);
   } else {
     const { checkpoint, finished } = await train();
-    if (finished && !args["no-export"] && !args["train-only"]) await exportFolder(checkpoint);
+    if (finished && !args["no-export"]) await exportFolder(checkpoint);
   }
 } finally {
   gpu.destroy();

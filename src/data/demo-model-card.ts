@@ -3,8 +3,6 @@
  * the wall time, the loss curve and the benchmark scores beside each task's chance level, written
  * from the run's own records so the card cannot disagree with the model.
  */
-import type { TeacherCheck } from "../distill/teacher-check";
-import { wilsonInterval } from "../eval/confidence-interval";
 import type { SuiteResult } from "../eval/suite-runner";
 import type { TrainStepReport } from "../train/train-loop";
 import type { DemoModelRecipe } from "./demo-model-recipe";
@@ -23,8 +21,6 @@ export interface DemoModelCardInput {
   scores: SuiteResult;
   device: string;
   weightsDtype: string;
-  /** The teacher check per fine-tuning dataset (absent on cards of models made before it existed). */
-  teacher?: readonly TeacherCheck[];
 }
 
 const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -106,8 +102,7 @@ of f32 arithmetic).
 | | |
 |---|---|
 | seeds | init ${recipe.initSeed}, corpus ${recipe.corpusSeed}, data order ${train.seed} |
-| start | ${recipe.initFrom ? `the demo model of commit ${recipe.initFrom.commit.slice(0, 7)} (\`${recipe.initFrom.path}\` there, f16 weights widened to f32; its card names the command that made it)` : `random, seed ${recipe.initSeed}`} |
-| data | ${(input.trainingTokens / 1e6).toFixed(2)} M tokens in windows of at most ${recipe.sequenceLength + 1} tokens holding whole documents (none split), each seen once |
+| data | ${(input.trainingTokens / 1e6).toFixed(2)} M tokens, packed windows of ${recipe.sequenceLength} tokens, each seen once |
 | steps | ${stepsRow} |
 | optimizer | AdamW, lr ${train.lr}, warmup ${train.warmupSteps} steps then cosine to ${train.minLrRatio} × lr, weight decay ${train.weightDecay}, gradient clipping at ${train.maxGradNorm} |
 | skipped steps | ${skipped} |
@@ -124,9 +119,8 @@ ${lossCurve(input.history)
 
 ## Benchmark scores
 
-The demo suite (src/data/benchmark-suite.ts), few-shot as the workbench runs it, then the chat suite
-(src/data/chat-suite.ts: chat-*, zero-shot through the chat template, a reply right in either
-voice); the first ${recipe.evalItems} held-out items of each task; ± is the standard error. "Above chance" means more than two
+The demo suite (src/data/benchmark-suite.ts), the first ${recipe.evalItems} held-out items of each task,
+few-shot as the workbench runs it; ± is the standard error. "Above chance" means more than two
 standard errors above the chance level. Exact numbers are in \`scores.json\`.
 
 | task | metric | score | chance | above chance | items |
@@ -134,32 +128,5 @@ standard errors above the chance level. Exact numbers are in \`scores.json\`.
 ${scoreRows.join("\n")}
 
 Average: ${percent(scores.average)}.${below.length ? ` Not clearly above chance: ${below.join(", ")}.` : ""}
-${input.teacher ? teacherSection(input.teacher, recipe) : ""}`;
-}
-
-/** The teacher check: pass rate with its Wilson 95 % interval, what the filter rejected, and the NLLs. */
-function teacherSection(checks: readonly TeacherCheck[], recipe: DemoModelRecipe): string {
-  const rows = checks.map((c) => {
-    const ci = wilsonInterval(c.kept, c.examples);
-    const rejected = Object.entries(c.rejected)
-      .map(([reason, n]) => `${reason} ${n}`)
-      .join(", ");
-    const kept = c.nll.keptRewrites === null ? "–" : c.nll.keptRewrites.toFixed(3);
-    return `| ${c.kind} | ${c.examples} | ${c.kept} | ${percent(c.passRate)} (${percent(ci.lo)}–${percent(ci.hi)}) | ${rejected || "–"} | ${c.nll.references.toFixed(3)} | ${c.nll.sddData.toFixed(3)} | ${kept} |`;
-  });
-  return `
-## Teacher check
-
-The model as the SDD teacher: the first ${recipe.teacherCheck.examples} records of each fine-tuning dataset
-(src/data/finetune-datasets.ts) rewritten as distillation does (SDFT prompt, temperature 0.95,
-top-p 0.7, seed 0, at most ${recipe.teacherCheck.maxTokens} tokens), then judged by the filter
-(src/distill/rewrite-filter.ts). The pass rate is rewrites kept / all, before the fallback puts
-references back (Wilson 95 % interval). NLL is nats per response token under this model, on the
-tokens SFT trains on: the references (the SFT data), the SDD data (kept rewrites plus fallbacks)
-and the kept rewrites alone.
-
-| dataset | records | kept | pass rate (95 % CI) | rejected | NLL references | NLL SDD data | NLL kept rewrites |
-|---|---|---|---|---|---|---|---|
-${rows.join("\n")}
 `;
 }

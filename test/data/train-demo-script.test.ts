@@ -51,20 +51,12 @@ describe("scripts/train-demo-model.ts", () => {
       ["old-tales", 1],
       ["who-was-it", 1],
       ["word-problems", 1],
-      ["chat-facts", 1],
-      ["chat-subjects", 1],
-      ["chat-math", 1],
-    ]);
-    expect(scores.teacher.map((t: { kind: string; examples: number }) => [t.kind, t.examples])).toEqual([
-      ["general", 1],
-      ["math", 1],
     ]);
     expect(Object.keys(scores.quickCheck.scores)).toEqual(["town-facts", "daily-routines"]);
     expect(scores.loss).toHaveLength(3);
     const card = await readFile(join(dir, "out-a", "README.md"), "utf8");
     expect(card).toContain("npm run train:demo -- --smoke");
     expect(card).toMatch(/\| town-facts \| acc_norm \| \d+\.\d % ± \d+\.\d % \| 25\.0 % \|/);
-    expect(card).toMatch(/\| general \| 1 \| [01] \| \d+\.\d % \(\d+\.\d %–\d+\.\d %\) \|/);
 
     const stopped = await trainDemo("--work", join(dir, "work-b"), "--out", join(dir, "out-b"), "--stop-at", "2");
     expect(stopped).toMatch(/stopped at step 2 of 3; continue with --resume/);
