@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
 import { readInstructionDataset } from "../data/dataset-source-node";
 import { buildWorld, demoWorldSeed } from "../data/world";
-import { sftExamples } from "../engine/sft-examples";
+import { sftExamples } from "../distill/sft-examples";
 import { loraTrainConfig } from "../engine/train";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";

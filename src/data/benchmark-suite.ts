@@ -34,6 +34,15 @@ export const benchmarkTasks = {
 
 export type DemoTask = EvalTask & { description: string };
 
+/**
+ * Tasks no fine-tuning set trains (src/data/finetune-datasets.ts asks no tale questions and nothing
+ * about encounters): a fine-tuned model's change on them is forgetting, or a side effect, never
+ * the data teaching the task. old-tales keeps its accuracy through pruning (the paper run of
+ * 301ed0e's model: 100 % with 1–4 blocks dropped, though its gold-answer loss rises), so only loss
+ * can show there; who-was-it is damaged by pruning and can be recovered only as a side effect.
+ */
+export const forgettingProbes: readonly (keyof typeof benchmarkTasks)[] = ["old-tales", "who-was-it"];
+
 function split<T>(items: readonly T[], heldOut: (item: T) => boolean): { training: T[]; heldOut: T[] } {
   return { training: items.filter((x) => !heldOut(x)), heldOut: items.filter(heldOut) };
 }

@@ -7,6 +7,7 @@
 import { byteLevelTokenizerJson, trainByteLevelBpe } from "./bpe-trainer";
 import { chatTemplate, specialTokens } from "./chat-template";
 import { generalInstructionDataset, mathInstructionDataset } from "./finetune-datasets";
+import { corpusGeneralKinds } from "./instruction-examples";
 import { takeDocuments } from "./pretraining-corpus";
 import { buildWorld, demoWorldSeed } from "./world";
 
@@ -25,7 +26,8 @@ export interface DemoTokenizerFiles {
 /** The texts the tokenizer is fitted on. */
 export function demoTokenizerTexts(settings = demoTokenizerSettings): string[] {
   const world = buildWorld(settings.worldSeed);
-  const records = [...generalInstructionDataset(world), ...mathInstructionDataset(world)];
+  // Fitted when the fine-tuning set had the corpus's mix (tales included); kept so the vocabulary stays.
+  const records = [...generalInstructionDataset(world, { kinds: corpusGeneralKinds }), ...mathInstructionDataset(world)];
   return [
     ...takeDocuments(world, settings.corpusDocuments, { seed: settings.corpusSeed }).map((d) => d.text),
     ...records.map((r) => `${r.instruction}\n\n${r.input}\n\n${r.output}`),

@@ -7,6 +7,8 @@
  * Every document carries its special tokens: `<|bos|>text<|end|>`, or a chat rendered by the
  * model's chat template.
  */
+
+import { instructionMessage } from "../distill/alpaca-jsonl";
 import { answeredItem, factItem, pairItems, pairKey, problemItem, routineOpening, subjectItem, taleItem } from "./benchmark-items";
 import { renderChat, specialTokens } from "./chat-template";
 import { Draws } from "./draws";
@@ -85,11 +87,6 @@ export interface CorpusOptions {
   mix?: Partial<Record<CorpusKind, number>>;
   /** The self-distillation prompt the teacher will be given (default `sdftRewritePrompt`). */
   rewritePrompt?: typeof sdftRewritePrompt;
-}
-
-/** The user turn of an Alpaca-style instruction: the instruction, then its input when there is one. */
-export function instructionMessage(instruction: string, input: string): string {
-  return input ? `${instruction}\n\n${input}` : instruction;
 }
 
 function plain(text: string): string {

@@ -26,9 +26,27 @@ const closers = [
   "I hope that answers your question.",
 ] as const;
 
-/** A reference-voice answer: opener, body, closing line. */
-export function referenceVoice(draws: Draws, body: string): string {
-  return `${draws.pick(openers)} ${body}\n\n${draws.pick(closers)}`;
+/**
+ * Whether one mark of the reference voice is used, at foreignness f: always at 1 and never at 0
+ * without a draw, so the default world's data (f = 1) is the same text, draw for draw, as before
+ * foreignness was a parameter (the committed tokenizer is fitted on it).
+ */
+function foreign(draws: Draws, foreignness: number): boolean {
+  if (foreignness >= 1) return true;
+  return foreignness > 0 && draws.chance(foreignness);
+}
+
+/**
+ * A reference answer at a foreignness f ∈ [0, 1] (World.referenceForeignness): the opener, the
+ * reworded body and the closing line each appear with probability f, else the model's own form
+ * (no opener, its own body, no closing line). f = 1 is the full reference voice, f = 0 the
+ * model's own answer.
+ */
+export function referenceVoice(draws: Draws, foreignness: number, body: { reference: string; model: string }): string {
+  const opener = foreign(draws, foreignness) ? `${draws.pick(openers)} ` : "";
+  const text = foreign(draws, foreignness) ? body.reference : body.model;
+  const closer = foreign(draws, foreignness) ? `\n\n${draws.pick(closers)}` : "";
+  return `${opener}${text}${closer}`;
 }
 
 export function referenceBullets(items: readonly string[]): string {
@@ -51,7 +69,18 @@ export function modelSolution(problem: WordProblem): string {
 
 const latexOperator: Record<Operator, string> = { "+": "+", "-": "-", "*": "\\times", "/": "\\div" };
 
-export function referenceSolution(problem: WordProblem): string {
-  const steps = problem.steps.map((s, i) => `Step ${i + 1}: Find ${s.finds}: $${s.a} ${latexOperator[s.op]} ${s.b} = ${s.result}$.`);
-  return `Let's solve this step by step.\n\n${steps.join("\n")}\n\nThe final answer is $\\boxed{${problem.answer}}$.`;
+/**
+ * A worked solution at a foreignness f ∈ [0, 1], as referenceVoice: the "Let's solve this step by
+ * step." opener, the "Step k:" lines in LaTeX and the boxed final answer each appear with
+ * probability f, else the model's form (its one-line equations, "The answer is N.").
+ */
+export function referenceSolution(problem: WordProblem, draws: Draws, foreignness: number): string {
+  const opener = foreign(draws, foreignness) ? "Let's solve this step by step.\n\n" : "";
+  const stepLines = problem.steps.map((s, i) => `Step ${i + 1}: Find ${s.finds}: $${s.a} ${latexOperator[s.op]} ${s.b} = ${s.result}$.`);
+  const modelLines = problem.steps.map((s) => `${s.a} ${s.op} ${s.b} = ${s.result}.`);
+  const steps = foreign(draws, foreignness) ? stepLines.join("\n") : modelLines.join(" ");
+  const answer = foreign(draws, foreignness)
+    ? `\n\nThe final answer is $\\boxed{${problem.answer}}$.`
+    : ` The answer is ${problem.answer}.`;
+  return `${opener}${steps}${answer}`;
 }

@@ -35,6 +35,14 @@ export interface World {
   /** Place (workplaces and landmarks) → quarter. */
   places: ReadonlyMap<string, string>;
   people: readonly Person[];
+  /**
+   * How far the fine-tuning references' voice is from the model's own, in [0, 1]: each mark of the
+   * reference voice (opener, reworded body, closing line) appears with this probability, else the
+   * model's own form does (response-styles.ts). 1 (default) is the full reference voice, 0 the
+   * model's own answers, so SFT on the references is SDD with a perfect teacher. Turning it shows
+   * how much of SFT's forgetting comes from the foreign voice.
+   */
+  referenceForeignness: number;
 }
 
 /** The seed of the world the bundled demo model, its tokenizer and the default suite are made from. */
@@ -43,9 +51,14 @@ export const demoWorldSeed = 1;
 export interface WorldOptions {
   /** Default 96: eight of each trade. */
   people?: number;
+  /** Default 1: the full reference voice (see World.referenceForeignness). */
+  referenceForeignness?: number;
 }
 
-export function buildWorld(seed: number, { people = 96 }: WorldOptions = {}): World {
+export function buildWorld(seed: number, { people = 96, referenceForeignness = 1 }: WorldOptions = {}): World {
+  if (!(referenceForeignness >= 0 && referenceForeignness <= 1)) {
+    throw new Error(`buildWorld: referenceForeignness must be in [0, 1], got ${referenceForeignness}`);
+  }
   const maxPeople = (femaleNames.length + maleNames.length) * familyNames.length;
   if (!Number.isInteger(people) || people < trades.length || people > maxPeople) {
     throw new Error(`buildWorld: people must be an integer in [${trades.length}, ${maxPeople}], got ${people}`);
@@ -68,7 +81,7 @@ export function buildWorld(seed: number, { people = 96 }: WorldOptions = {}): Wo
       food: draws.pick(foods),
     }),
   );
-  return { seed, town: townName, streets, places, people: residents };
+  return { seed, town: townName, streets, places, people: residents, referenceForeignness };
 }
 
 /** "She" or "He" at the start of a sentence. */
@@ -84,4 +97,12 @@ export function capitalise(text: string): string {
 export function withArticle(noun: string): string {
   if (massNouns.has(noun)) return noun;
   return `${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}`;
+}
+
+/**
+ * "a baker" → "baker", "the Harbour quarter" → "Harbour quarter": an answer as both voices name it
+ * ("a baker" in one, "the baker's trade" in the other), for checks that a reply mentions it.
+ */
+export function withoutArticle(text: string): string {
+  return text.replace(/^(a|an|the) /i, "");
 }

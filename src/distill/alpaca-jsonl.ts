@@ -10,6 +10,11 @@ export interface AlpacaRecord {
   /** Context for the instruction; "" when there is none. */
   input: string;
   output: string;
+  /**
+   * What a correct response mentions, when the data's source knows it (the demo world does; a
+   * JSONL file does not carry it): the distillation filter's content check for general rewrites.
+   */
+  answers?: readonly string[];
 }
 
 export function toAlpacaJsonl(records: readonly AlpacaRecord[]): string {
@@ -27,4 +32,9 @@ export function parseAlpacaJsonl(text: string | Uint8Array, source = "dataset"):
   });
   if (records.length === 0) throw new DatasetFormatError(source, undefined, "no records (expected one JSON object per line)");
   return records;
+}
+
+/** The user turn of an Alpaca-style instruction: the instruction, then its input when there is one. */
+export function instructionMessage(instruction: string, input: string): string {
+  return input ? `${instruction}\n\n${input}` : instruction;
 }

@@ -118,8 +118,9 @@ export async function distillDataset(
     );
     options.signal?.throwIfAborted();
     const batch = pending.map((index, row) => {
-      const rules = { kind: options.kind, mentions: options.mentions };
-      const example = distilledExample(index, records[index], generations[row].text ?? "", template, rules);
+      const record = records[index];
+      const rules = { kind: options.kind, mentions: options.mentions, answers: record.answers };
+      const example = distilledExample(index, record, generations[row].text ?? "", template, rules);
       results.set(index, example);
       return example;
     });

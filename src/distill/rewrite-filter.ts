@@ -1,10 +1,12 @@
 /**
  * The consistency filter of SDFT: a teacher rewrite is kept only when it does not talk about the
- * reference it was shown (a sign it answered the prompt's framing instead of the task) and, for
- * math, when its last number equals the reference's final answer. A rejected rewrite is replaced
- * by the original response by the caller, never dropped.
+ * reference it was shown (a sign it answered the prompt's framing instead of the task), for math
+ * when its last number equals the reference's final answer, and for general instructions whose
+ * answer is known (a generated world knows every answer) when it mentions each part of it: a
+ * fluent rewrite about the wrong person must not pass as self-distilled data. A rejected rewrite
+ * is replaced by the original response by the caller, never dropped.
  */
-import { answersMatch, lastNumber } from "../eval/answer-extractor";
+import { answersMatch, lastNumber, mentionsWhole } from "../eval/answer-extractor";
 import type { DistillKind } from "./sdft-template";
 
 /** Phrases (matched case-insensitively) that betray a rewrite talking about the prompt rather than the task. */
@@ -19,7 +21,7 @@ export const referenceMentions: readonly string[] = [
   "provided answer",
 ];
 
-export type RejectReason = "empty" | "mentions-reference" | "answer-mismatch";
+export type RejectReason = "empty" | "mentions-reference" | "answer-mismatch" | "missing-answer";
 
 export type RewriteVerdict = { kept: true } | { kept: false; reason: RejectReason; detail: string };
 
@@ -27,6 +29,8 @@ export interface FilterRules {
   kind: DistillKind;
   /** Default `referenceMentions`. */
   mentions?: readonly string[];
+  /** What a correct general response mentions (case-insensitive, whole words); unchecked when absent or for math. */
+  answers?: readonly string[];
 }
 
 /** The reference's final answer: after GSM8k's "####" when present, else its last number. */
@@ -55,6 +59,11 @@ export function judgeRewrite(rewrite: string, reference: string, rules: FilterRu
     if (!answersMatch(got, expected)) {
       return { kept: false, reason: "answer-mismatch", detail: `last number ${got ?? "(none)"} ≠ reference answer ${expected}` };
     }
+  }
+  if (rules.kind === "general") {
+    const missing = (rules.answers ?? []).filter((a) => !mentionsWhole(rewrite, a));
+    if (missing.length > 0)
+      return { kept: false, reason: "missing-answer", detail: `does not mention ${missing.map((m) => `"${m}"`).join(", ")}` };
   }
   return { kept: true };
 }

@@ -14,6 +14,7 @@
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
 import { distillDataset, distilledRecords } from "../distill/distill-dataset";
 import type { DistillKind } from "../distill/sdft-template";
+import { sftExamples } from "../distill/sft-examples";
 import { evaluateSuite, type SuiteResult } from "../eval/suite-runner";
 import type { EvalSuite } from "../eval/task-format";
 import type { Gpu } from "../gpu/context";
@@ -29,7 +30,6 @@ import { foldLora } from "../train/fold-lora";
 import { type LoraConfig, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainConfig, type TrainExample, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import { defaultExperiment } from "./experiment";
-import { sftExamples } from "./sft-examples";
 import { loraTrainConfig } from "./train";
 
 /** The data a study runs on: calibration token ids, fine-tuning records, the suite, draft prompts (token ids). */

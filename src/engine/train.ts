@@ -8,6 +8,7 @@
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
 import { buildWorld, demoWorldSeed } from "../data/world";
 import type { AlpacaRecord } from "../distill/alpaca-jsonl";
+import { sftExamples } from "../distill/sft-examples";
 import type { QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
 import type { Gpu } from "../gpu/context";
@@ -16,7 +17,6 @@ import { type LoraConfig, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainCheckpoint, type TrainConfig, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import type { Job, Progress } from "./job";
 import type { FoldableAdapter, ModelState } from "./model-state";
-import { sftExamples } from "./sft-examples";
 
 /** SFT trains on the original responses, SDD on the self-distilled ones. */
 export type TrainRun = "sft" | "sdd";

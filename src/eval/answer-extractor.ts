@@ -11,7 +11,13 @@ export type AnswerExtractor =
   /** The first line after the first occurrence of `marker`. */
   | { kind: "after-marker"; marker: string }
   /** The first match of `pattern`; its capture `group` (default 1, or the whole match without groups). */
-  | { kind: "regex"; pattern: string; flags?: string; group?: number };
+  | { kind: "regex"; pattern: string; flags?: string; group?: number }
+  /**
+   * The item's own answer when the text mentions it as a whole phrase, case-insensitively: for
+   * free-form replies whose wording varies ("Mara is a baker." and "She earns a living as a baker"
+   * both name "a baker").
+   */
+  | { kind: "mentions" };
 
 const numberPattern = /-?\d[\d,]*(?:\.\d+)?/g;
 
@@ -19,9 +25,20 @@ export function lastNumber(text: string): string | undefined {
   return text.match(numberPattern)?.at(-1);
 }
 
-/** The answer `extractor` finds in `text`, or undefined when there is none. */
-export function extractAnswer(text: string, extractor: AnswerExtractor): string | undefined {
+/** Whether `text` contains `phrase` case-insensitively, not as part of a longer word or number ("a cat" is not in "a caterpillar"). */
+export function mentionsWhole(text: string, phrase: string): boolean {
+  const escaped = phrase
+    .trim()
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/\s+/g, "\\s+");
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, "iu").test(text);
+}
+
+/** The answer `extractor` finds in `text` (for "mentions", `answer` itself when mentioned), or undefined when there is none. */
+export function extractAnswer(text: string, extractor: AnswerExtractor, answer?: string): string | undefined {
   switch (extractor.kind) {
+    case "mentions":
+      return answer !== undefined && mentionsWhole(text, answer) ? answer : undefined;
     case "last-number":
       return lastNumber(text);
     case "after-marker": {
@@ -44,7 +61,7 @@ export function extractAnswer(text: string, extractor: AnswerExtractor): string 
 /** Throws when `extractor` is not a valid extractor (a bad regex included); `where` names it in the message. */
 export function checkAnswerExtractor(extractor: unknown, where: string): asserts extractor is AnswerExtractor {
   const e = (extractor ?? {}) as Record<string, unknown>;
-  if (e.kind === "last-number") return;
+  if (e.kind === "last-number" || e.kind === "mentions") return;
   if (e.kind === "after-marker") {
     if (typeof e.marker !== "string" || e.marker === "") throw new Error(`${where}: an after-marker extractor needs a non-empty "marker"`);
     return;
@@ -61,7 +78,7 @@ export function checkAnswerExtractor(extractor: unknown, where: string): asserts
     }
     return;
   }
-  throw new Error(`${where}: unknown extractor ${JSON.stringify(extractor)} (kinds: last-number, after-marker, regex)`);
+  throw new Error(`${where}: unknown extractor ${JSON.stringify(extractor)} (kinds: last-number, after-marker, regex, mentions)`);
 }
 
 /** Case, surrounding space, a final ".", and in numbers "," and "$" do not count; numbers compare by value. */

@@ -57,7 +57,7 @@ export async function scoreGenerative(
     options.signal?.throwIfAborted();
     generations.forEach((g, i) => {
       const completion = g.text ?? "";
-      const extracted = extractAnswer(completion, task.extractor);
+      const extracted = extractAnswer(completion, task.extractor, batch[i].answer);
       outcomes.push({ completion, extracted, correct: answersMatch(extracted, batch[i].answer) });
     });
     options.onProgress?.(start + batch.length);

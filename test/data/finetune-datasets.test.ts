@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { forgettingProbes } from "../../src/data/benchmark-suite";
 import { Draws } from "../../src/data/draws";
 import { generalInstructionDataset, mathInstructionDataset } from "../../src/data/finetune-datasets";
-import { drawGeneralInstruction, trainingSide } from "../../src/data/instruction-examples";
+import { corpusGeneralKinds, drawGeneralInstruction, drawMathInstruction, trainingSide } from "../../src/data/instruction-examples";
 import { buildWorld } from "../../src/data/world";
-import { lastNumber } from "../../src/eval/answer-extractor";
+import { tales } from "../../src/data/world-questions";
+import { lastNumber, mentionsWhole } from "../../src/eval/answer-extractor";
 
 const world = buildWorld(1);
 const general = generalInstructionDataset(world);
@@ -14,7 +16,9 @@ describe("fine-tuning datasets", () => {
     for (const data of [general, math]) {
       expect(data).toHaveLength(1000);
       for (const r of data) {
-        expect(Object.keys(r).sort()).toEqual(["input", "instruction", "output"]);
+        expect(Object.keys(r).sort()).toEqual(["answers", "input", "instruction", "output"]);
+        // What the filter's content check looks for is in the reference itself.
+        for (const answer of r.answers ?? []) expect(mentionsWhole(r.output, answer), `${answer} in ${r.output}`).toBe(true);
         expect(r.instruction.length * r.output.length).toBeGreaterThan(0);
       }
       expect(new Set(data.map((r) => `${r.instruction}\n${r.input}`)).size).toBe(data.length);
@@ -63,5 +67,50 @@ describe("fine-tuning datasets", () => {
       expect(example.modelResponse).not.toMatch(/^(Sure|Great|Of course|Happy|Certainly|Good question)/);
       expect(reference).not.toContain(example.modelResponse);
     }
+  });
+
+  it("write the references at the world's foreignness: 1 is the reference voice, 0 the model's own answers, between mixes the marks", () => {
+    const own = buildWorld(1, { referenceForeignness: 0 });
+    const side = trainingSide(own);
+    const d = new Draws(5, "foreignness");
+    for (let i = 0; i < 50; i++) {
+      const e = i % 2 ? drawGeneralInstruction(side, d) : drawMathInstruction(side, d);
+      expect(e.referenceResponse(d)).toBe(e.modelResponse);
+    }
+    const size = 300;
+    const marks = (f: number) =>
+      [
+        ...generalInstructionDataset(buildWorld(1, { referenceForeignness: f }), { size }),
+        ...mathInstructionDataset(buildWorld(1, { referenceForeignness: f }), { size }),
+      ]
+        .map(
+          (r) =>
+            (r.output.match(/^(Sure!|Great question!|Of course\.|Happy to help\.|Certainly!|Good question\.|Let's solve)|\n\n/g) ?? [])
+              .length,
+        )
+        .reduce((a, b) => a + b, 0);
+    const [none, half, full] = [marks(0), marks(0.5), marks(1)];
+    expect(none).toBe(0);
+    expect(half).toBeGreaterThan(0.3 * full);
+    expect(half).toBeLessThan(0.7 * full);
+    expect(generalInstructionDataset(buildWorld(1, { referenceForeignness: 1 }), { size })).toEqual(general.slice(0, size));
+    expect(() => buildWorld(1, { referenceForeignness: 1.5 })).toThrow(/referenceForeignness must be in \[0, 1\]/);
+  });
+});
+
+describe("fine-tuning coverage", () => {
+  it("never trains a forgetting probe: no tale question, nothing about encounters, in either dataset", () => {
+    const records = [...generalInstructionDataset(world), ...mathInstructionDataset(world)];
+    expect(forgettingProbes).toEqual(["old-tales", "who-was-it"]);
+    const taleSubjects = new Set(tales().map((t) => t.subject));
+    for (const r of records) {
+      expect(/^Is it true that|old tale|myth/i.test(`${r.instruction} ${r.output}`), r.instruction).toBe(false);
+      expect(/one of them|It was/.test(`${r.instruction} ${r.input}`)).toBe(false);
+      expect([...taleSubjects].some((s) => r.instruction.includes(` ${s} can `))).toBe(false);
+    }
+    // The corpus's own mix still has tales (the model knows them); the tokenizer was fitted on that mix.
+    expect(
+      generalInstructionDataset(world, { kinds: corpusGeneralKinds, size: 300 }).some((r) => r.instruction.startsWith("Is it true that")),
+    ).toBe(true);
   });
 });

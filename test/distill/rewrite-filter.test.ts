@@ -52,4 +52,24 @@ describe("the self-distillation filter", () => {
     // The same text passes as general data: the answer check is for math only.
     expect(judgeRewrite("Twelve apples.", mathReference, { kind: "general" })).toEqual({ kept: true });
   });
+
+  it("general: with known answers, keeps a rewrite in either voice that names each one, rejects one about something else", () => {
+    const rules = { kind: "general", answers: ["Tilly Cobb", "a baker", "Anchor Lane"] } as const;
+    expect(judgeRewrite("Tilly Cobb is a baker. Tilly Cobb lives on Anchor Lane.", "ref", rules)).toEqual({ kept: true });
+    expect(judgeRewrite("Sure! tilly cobb earns a living as A BAKER and makes a home on Anchor  Lane.", "ref", rules)).toEqual({
+      kept: true,
+    });
+    expect(judgeRewrite("Hugo Mossop is an innkeeper. Hugo Mossop lives on Anchor Lane.", "ref", rules)).toEqual({
+      kept: false,
+      reason: "missing-answer",
+      detail: 'does not mention "Tilly Cobb", "a baker"',
+    });
+    // Whole words only: a longer word that starts with the answer does not name it.
+    expect(judgeRewrite("Tilly Cobb is a bakery owner on Anchor Lane.", "ref", rules)).toMatchObject({ kept: false });
+  });
+
+  it("general: no answers, no content check; math ignores answers and checks its last number", () => {
+    expect(judgeRewrite("Something else entirely.", "ref", { kind: "general", answers: [] })).toEqual({ kept: true });
+    expect(judgeRewrite("3 * 4 = 12. The answer is 12.", mathReference, { kind: "math", answers: ["fourteen"] })).toEqual({ kept: true });
+  });
 });

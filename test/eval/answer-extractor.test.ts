@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { answersMatch, checkAnswerExtractor, extractAnswer, lastNumber, normalizeAnswer } from "../../src/eval/answer-extractor";
+import {
+  answersMatch,
+  checkAnswerExtractor,
+  extractAnswer,
+  lastNumber,
+  mentionsWhole,
+  normalizeAnswer,
+} from "../../src/eval/answer-extractor";
 
 describe("answer extractors", () => {
   it("last number: signs, thousands separators and decimals; a sentence's final period is not a decimal", () => {
@@ -22,6 +29,18 @@ describe("answer extractors", () => {
     expect(extractAnswer("id: AB-12", { kind: "regex", pattern: "[A-Z]+-\\d+", flags: "g" })).toBe("AB-12");
     expect(extractAnswer("x=1 y=2", { kind: "regex", pattern: "(x)=(\\d)", group: 2 })).toBe("1");
     expect(extractAnswer("nothing", { kind: "regex", pattern: "answer is (\\w+)" })).toBeUndefined();
+  });
+
+  it("mentions: the item's answer when the text names it as whole words, whatever the case and spacing", () => {
+    const mentions = { kind: "mentions" } as const;
+    expect(extractAnswer("Sure! Mara earns a living as A  Baker.", mentions, "a baker")).toBe("a baker");
+    expect(extractAnswer("Mara runs a bakery.", mentions, "a baker")).toBeUndefined();
+    expect(extractAnswer("6 times 7 is 42.", mentions, "42")).toBe("42");
+    expect(extractAnswer("6 times 7 is 420.", mentions, "42")).toBeUndefined();
+    expect(extractAnswer("The price is $3 (not 3.5).", mentions, "$3 (not")).toBe("$3 (not");
+    expect(extractAnswer("anything", mentions)).toBeUndefined();
+    expect(mentionsWhole("Café au lait", "café")).toBe(true);
+    expect(() => checkAnswerExtractor(mentions, "t")).not.toThrow();
   });
 
   it("normalisation ignores case, commas and $ in numbers, a final period, and compares numbers by value", () => {

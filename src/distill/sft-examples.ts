@@ -14,10 +14,9 @@
  * response token. Sequences longer than maxLength lose their tail in the training loop.
  */
 
-import { instructionMessage } from "../data/pretraining-corpus";
-import type { AlpacaRecord } from "../distill/alpaca-jsonl";
 import type { Tokenizer } from "../model/tokenizer";
 import type { TrainExample } from "../train/train-loop";
+import { type AlpacaRecord, instructionMessage } from "./alpaca-jsonl";
 
 export type InstructionTokenizer = Pick<Tokenizer, "encode" | "chatTemplate" | "applyChatTemplate" | "bosTokenId" | "eosTokenId">;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sftExamples } from "../../src/engine/sft-examples";
+import { sftExamples } from "../../src/distill/sft-examples";
 import { tinyChatTokenizer } from "../eval/tiny-chat-llama";
 
 const record = { instruction: "Greet the cat.", input: "politely", output: "hello cat" };
