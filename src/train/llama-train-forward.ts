@@ -112,13 +112,19 @@ export function llamaTrainForward(gpu: Gpu, model: LlamaGpu, batch: TrainBatch, 
   let x = embedding(gpu, ids, model.embed.chunks[0]);
   const layers = model.layers.map((layer, l): LayerActivations => {
     const loraH: LayerActivations["loraH"] = {};
-    const project = (m: LoraModule, input: Tensor) => {
+    /** input·Wᵀ (with the adapter, if any); plus `residual` when given, which stays as it was. */
+    const project = (m: LoraModule, input: Tensor, residual?: Tensor) => {
       const adapter = lora?.lora.layers[l][m];
       const w = layer[m];
-      if (!adapter) return matmul(gpu, input, w, { transB: true });
+      if (!adapter) {
+        // The residual add rides on the product's accumulate path: a copy instead of an addInto launch.
+        const into = residual && gpu.tensor(residual.shape, "f32", "train.residual");
+        if (residual && into) gpu.copy(residual, into);
+        return matmul(gpu, input, w, { transB: true, accumulate: into });
+      }
       const { y, saved } = loraLinear(gpu, input, w, adapter, adapterDropout(lora, l, m));
       loraH[m] = saved.h;
-      return y;
+      return residual ? addInto(gpu, y, residual) : y;
     };
     const h1 = normed(gpu, x, layer.inputNorm, eps);
     const rotated = (m: LoraModule, heads: number) => {
@@ -132,13 +138,13 @@ export function llamaTrainForward(gpu: Gpu, model: LlamaGpu, batch: TrainBatch, 
     const v = reshape(project("v", h1), [b, t, hkv, hd]);
     gpu.release(h1);
     const { out, lse } = attention(gpu, q, k, v);
-    const mid = addInto(gpu, project("o", reshape(out, [n, hq * hd])), x);
+    const mid = project("o", reshape(out, [n, hq * hd]), x);
     const h2 = normed(gpu, mid, layer.postNorm, eps);
     const gate = project("gate", h2);
     const up = project("up", h2);
     gpu.release(h2);
     const act = swiglu(gpu, gate, up);
-    const next = addInto(gpu, project("down", act), mid);
+    const next = project("down", act, mid);
     gpu.release(act);
     const saved = { x, mid, q, k, v, out, lse, gate, up, loraH };
     x = next;
