@@ -16,7 +16,7 @@ import { embeddingBackward } from "../ops/embedding";
 import { loraLinearBackward } from "../ops/lora";
 import { matmul } from "../ops/matmul";
 import { rmsNorm, rmsNormBackward } from "../ops/rmsnorm";
-import { ropeBackward } from "../ops/rope";
+import { ropePair } from "../ops/rope";
 import { swiglu, swigluBackward } from "../ops/swiglu";
 import { addInto } from "./add-into";
 import { adapterMatrices, type LlamaLora, type LoraModule } from "./llama-lora";
@@ -247,8 +247,15 @@ function layerBackward(gpu: Gpu, model: LlamaGpu, acts: TrainActivations, l: num
   const dAttn = projectBackward("o", dOut, reshape(a.out, [n, hq * hd]));
   const { dq, dk, dv } = attentionBackward(gpu, reshape(dAttn, a.q.shape), { q: a.q, k: a.k, v: a.v, out: a.out, lse: a.lse });
   gpu.release(dAttn, a.q, a.k, a.v, a.out, a.lse);
-  const dqRaw = ropeBackward(gpu, reshape(dq, [n, hq, hd]), acts.positions, model.invFreq, model.config.ropeInterleaved);
-  const dkRaw = ropeBackward(gpu, reshape(dk, [n, hkv, hd]), acts.positions, model.invFreq, model.config.ropeInterleaved);
+  const [dqRaw, dkRaw] = ropePair(
+    gpu,
+    reshape(dq, [n, hq, hd]),
+    reshape(dk, [n, hkv, hd]),
+    acts.positions,
+    model.invFreq,
+    model.config.ropeInterleaved,
+    -1,
+  );
   gpu.release(dq, dk);
   const n1 = rmsNorm(gpu, a.x, layer.inputNorm, eps);
   let dh1 = projectBackward("q", reshape(dqRaw, [n, hq * hd]), n1.y);

@@ -14,7 +14,7 @@ import { embedding } from "../ops/embedding";
 import { type LoraDropout, loraLinear } from "../ops/lora";
 import { matmul } from "../ops/matmul";
 import { rmsNorm } from "../ops/rmsnorm";
-import { rope } from "../ops/rope";
+import { ropePair } from "../ops/rope";
 import { swiglu } from "../ops/swiglu";
 import { addInto } from "./add-into";
 import { type LlamaLora, type LoraModule, moduleSeed } from "./llama-lora";
@@ -127,14 +127,13 @@ export function llamaTrainForward(gpu: Gpu, model: LlamaGpu, batch: TrainBatch, 
       return residual ? addInto(gpu, y, residual) : y;
     };
     const h1 = normed(gpu, x, layer.inputNorm, eps);
-    const rotated = (m: LoraModule, heads: number) => {
-      const raw = reshape(project(m, h1), [n, heads, hd]);
-      const out = rope(gpu, raw, positions, model.invFreq, config.ropeInterleaved);
-      gpu.release(raw);
-      return reshape(out, [b, t, heads, hd]);
-    };
-    const q = rotated("q", hq);
-    const k = rotated("k", hkv);
+    // q and k rotated in one launch.
+    const qRaw = reshape(project("q", h1), [n, hq, hd]);
+    const kRaw = reshape(project("k", h1), [n, hkv, hd]);
+    const [qRot, kRot] = ropePair(gpu, qRaw, kRaw, positions, model.invFreq, config.ropeInterleaved);
+    gpu.release(qRaw, kRaw);
+    const q = reshape(qRot, [b, t, hq, hd]);
+    const k = reshape(kRot, [b, t, hkv, hd]);
     const v = reshape(project("v", h1), [b, t, hkv, hd]);
     gpu.release(h1);
     const { out, lse } = attention(gpu, q, k, v);
