@@ -115,18 +115,23 @@ fn rotated(a: f32, b: f32, position: u32, i: u32, sign: f32) -> vec2f {
   return vec2f(a * sc.y - b * s, a * s + b * sc.y);
 }
 
+// Pair e of x (rows of `heads` heads, each of 2·half_dim values) rotated into the same place of y.
+fn rotate_x_into_y(e: u32, half_dim: u32, heads: u32, interleaved: u32, sign: f32) {
+  let i = e % half_dim;
+  let head = e / half_dim;
+  let ix = pair_indices(head * 2u * half_dim, i, half_dim, interleaved);
+  let r = rotated(x[ix.x], x[ix.y], positions[head / heads], i, sign);
+  y[ix.x] = r.x;
+  y[ix.y] = r.y;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let e = (wid.y * nwg.x + wid.x) * WG + tid;
   if (e >= p.pairs) {
     return;
   }
-  let i = e % p.half_dim;
-  let head = e / p.half_dim;
-  let ix = pair_indices(head * 2u * p.half_dim, i, p.half_dim, p.interleaved);
-  let r = rotated(x[ix.x], x[ix.y], positions[head / p.heads], i, p.sign);
-  y[ix.x] = r.x;
-  y[ix.y] = r.y;
+  rotate_x_into_y(e, p.half_dim, p.heads, p.interleaved, p.sign);
 }
 
 @compute @workgroup_size(WG)
@@ -134,12 +139,7 @@ fn qkv_into_cache(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let e = (wid.y * nwg.x + wid.x) * WG + tid;
   let head_len = 2u * pc.half_dim;
   if (e < pc.q_pairs) {
-    let i = e % pc.half_dim;
-    let head = e / pc.half_dim;
-    let ix = pair_indices(head * head_len, i, pc.half_dim, pc.interleaved);
-    let r = rotated(x[ix.x], x[ix.y], positions[head / pc.q_heads], i, 1.0);
-    y[ix.x] = r.x;
-    y[ix.y] = r.y;
+    rotate_x_into_y(e, pc.half_dim, pc.q_heads, pc.interleaved, 1.0);
     return;
   }
   // Row `row` = b · new_tokens + t of the new tokens goes to cache row b · max_tokens + past + t.
@@ -172,12 +172,7 @@ fn qkv_into_cache(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 fn pair(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let e = (wid.y * nwg.x + wid.x) * WG + tid;
   if (e < pp.q_pairs) {
-    let i = e % pp.half_dim;
-    let head = e / pp.half_dim;
-    let ix = pair_indices(head * 2u * pp.half_dim, i, pp.half_dim, pp.interleaved);
-    let r = rotated(x[ix.x], x[ix.y], positions[head / pp.q_heads], i, pp.sign);
-    y[ix.x] = r.x;
-    y[ix.y] = r.y;
+    rotate_x_into_y(e, pp.half_dim, pp.q_heads, pp.interleaved, pp.sign);
     return;
   }
   let f = e - pp.q_pairs;
