@@ -60,6 +60,10 @@ function record(key: string, r: Omit<Result, "value" | "meetsGoal">, absolute = 
   const value = absolute ? r.ours : r.reference ? r.ours / r.reference : undefined;
   const meetsGoal = value === undefined ? undefined : r.goal.op === "≥" ? value >= r.goal.value : value <= r.goal.value;
   results[key] = { ...r, value, meetsGoal };
+  // Each row as soon as it is known, so that a run cut short still says what it measured.
+  console.log(
+    `  ${key}: ours ${r.ours.toPrecision(4)} ${r.unit}, ${r.referenceName} ${r.reference?.toPrecision(4) ?? "—"}, ratio ${value?.toPrecision(3) ?? "—"}`,
+  );
 }
 
 const torchNote = torchMissing();
