@@ -151,6 +151,17 @@ describe("workbench", () => {
       );
       await waitForGpu(page);
       expect(await page.getByRole("textbox", { name: "Repo id" }).inputValue()).toBe("prunelab/stories260K");
+      // The link chose the download host: the page asks once before using it (declined: nothing is fetched).
+      const questions: string[] = [];
+      page.once("dialog", (d) => {
+        questions.push(d.message());
+        void d.dismiss();
+      });
+      await page.getByRole("button", { name: "Load model" }).click();
+      await expect.poll(() => questions.length).toBe(1);
+      expect(questions[0]).toContain(`from ${new URL(hub.endpoint).host}?`);
+      expect(hub.log).toEqual([]);
+      page.once("dialog", (d) => void d.accept());
       await page.getByRole("button", { name: "Load model" }).click();
       const job = page.getByRole("status").filter({ hasText: "downloading model.safetensors" });
       await expect.poll(async () => (await job.textContent()) ?? "", { timeout: 60_000 }).toMatch(/about \d+ s left/);
@@ -182,6 +193,31 @@ describe("workbench", () => {
     } finally {
       await hub.close();
     }
+  });
+
+  it("is served with a strict Content-Security-Policy (header and meta tag) under which the app runs and an inline script is refused", async () => {
+    const { page } = await session.newPage();
+    const response = await page.goto(session.baseUrl);
+    const header = response?.headers()["content-security-policy"] ?? "";
+    expect(header).toMatch(/(^|; )script-src 'self'(;|$)/);
+    expect(header).toMatch(/connect-src 'self' https:\/\/huggingface\.co /);
+    expect(header).toContain("frame-ancestors 'none'");
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content")).toMatch(/script-src 'self';/);
+    await waitForGpu(page);
+    // The page works under it (the worker got its GPU above); an inline script is refused. (eval cannot be
+    // tried from here: code run through DevTools is exempt from the page's eval check; the policy has no 'unsafe-eval'.)
+    const attempt = await page.evaluate(async () => {
+      const violation = new Promise<string>((resolve) =>
+        document.addEventListener("securitypolicyviolation", (e) => resolve(e.effectiveDirective), { once: true }),
+      );
+      const s = document.createElement("script");
+      s.textContent = "window.__inlineRan = true";
+      document.head.append(s);
+      return { ran: (window as unknown as { __inlineRan?: boolean }).__inlineRan ?? false, directive: await violation };
+    });
+    expect(attempt).toEqual({ ran: false, directive: "script-src-elem" });
+    expect(header).not.toMatch(/unsafe-eval/);
+    await page.context().close();
   });
 
   it("without WebGPU, explains what to do instead of failing", async () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Prunelab needs on a fresh Debian machine, skipping what is already there:
-# Node packages (npm ci), and with --test also Chromium, the Vulkan loader and CPU Vulkan drivers
+# Node packages (npm ci), and with --test also Chromium, python3 (the cluster recipe's checks), the Vulkan loader and CPU Vulkan drivers
 # (lavapipe from Mesa 25 when ../shared/scripts/get-lavapipe.sh is present, else Chromium's SwiftShader).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,8 @@ sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if [ "$need_test" = 1 ]; then
   missing=()
-  for pkg in chromium libvulkan1 mesa-vulkan-drivers; do
+  # python3: the cluster recipe's tests compile its scripts and run sdft.py against the TypeScript.
+  for pkg in chromium libvulkan1 mesa-vulkan-drivers python3; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ]; then

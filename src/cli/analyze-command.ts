@@ -3,7 +3,8 @@
  * a JSONL calibration set (each line `{"text": …}`, encoded with BOS, no chat template), written as
  * the JSON of `layerAnalysisJson` and optionally PruneMe's CSV.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { readFileNamed } from "../file-io-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { calibrationFromJsonl, encodeCalibration } from "../prune/calibration";
@@ -36,7 +37,7 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
   const seqLen = values["seq-len"] === undefined ? undefined : number("seq-len", values["seq-len"], { integer: true, min: 1 });
   const loaded = await loadModelFromPath(required(values.model, "model"), { tokenizer: values.tokenizer });
   const tokenizer = tokenizerOf(loaded);
-  const records = calibrationFromJsonl(await readFile(calib, "utf8"), calib);
+  const records = calibrationFromJsonl(await readFileNamed(calib), calib);
   const samples = encodeCalibration(tokenizer, records, { maxSamples, seqLen: seqLen ?? loaded.weights.config.maxPositionEmbeddings });
   if (samples.length === 0) throw new Error(`${calib} holds no samples`);
   const gpu = await cliGpu();

@@ -8,6 +8,7 @@ import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import { parseAlpacaJsonl, toAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { type DistilledExample, distillDataset, distilledRecords, sdftSampling } from "../distill/distill-dataset";
 import type { DistillKind } from "../distill/sdft-template";
+import { readFileNamed } from "../file-io-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { number, parseCommand, required, UsageError } from "./cli-args";
@@ -46,7 +47,7 @@ export async function distillCommand(argv: readonly string[], io: CliIo): Promis
     maxTokens: values["max-tokens"] === undefined ? 256 : number("max-tokens", values["max-tokens"], { integer: true, min: 1 }),
     batchSize: values["batch-size"] === undefined ? 4 : number("batch-size", values["batch-size"], { integer: true, min: 1 }),
   };
-  const records = parseAlpacaJsonl(await readText(data), data);
+  const records = parseAlpacaJsonl(await readFileNamed(data), data);
   const partial = `${out}.partial.jsonl`;
   const done = await readPartial(partial, { model: modelPath, data, ...settings });
   if (done.length > 0) io.stderr(`resuming from ${partial}: ${done.length} of ${records.length} examples done\n`);
@@ -76,12 +77,6 @@ export async function distillCommand(argv: readonly string[], io: CliIo): Promis
   } finally {
     gpu.destroy();
   }
-}
-
-async function readText(path: string): Promise<string> {
-  return readFile(path, "utf8").catch((e: Error) => {
-    throw new Error(`cannot read ${path}: ${e.message}`);
-  });
 }
 
 /**

@@ -19,6 +19,7 @@ import { evalCommand, evalUsage } from "./eval-command";
 import { mergeCommand, mergeUsage } from "./merge-command";
 import { paperCommand, paperUsage } from "./paper-command";
 import { pruneCommand, pruneUsage } from "./prune-command";
+import { recipeCommand, recipeUsage } from "./recipe-command";
 import { replayCommand, replayUsage } from "./replay-command";
 import { speculateCommand, speculateUsage } from "./speculate-command";
 import { trainCommand, trainUsage } from "./train-command";
@@ -42,13 +43,14 @@ const commands: Record<string, CliCommand> = {
   train: trainCommand,
   paper: paperCommand,
   replay: replayCommand,
+  recipe: recipeCommand,
 };
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(
-      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage].join("\n")}\n`,
+      `${[usage, analyzeUsage, pruneUsage, distillUsage, evalUsage, mergeUsage, speculateUsage, trainUsage, paperUsage, replayUsage, recipeUsage].join("\n")}\n`,
     );
     return name === undefined ? 1 : 0;
   }

@@ -5,7 +5,6 @@
  * With --resume a run continues from DIR/checkpoint.safetensors and ends exactly as an
  * uninterrupted run of the same arguments would.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildBenchmarkSuite } from "../data/benchmark-suite";
 import { buildWorld, demoWorldSeed } from "../data/world";
@@ -13,10 +12,11 @@ import { parseAlpacaJsonl } from "../distill/alpaca-jsonl";
 import { evalCurvesCsv, type QuickEvalPoint } from "../eval/eval-curve";
 import { quickEvaluation } from "../eval/quick-eval";
 import { peftAdapterFiles } from "../export/peft-adapter";
+import { ensureWritableDir, readFileNamed, writeFileAtomic } from "../file-io-node";
 import { releaseLlama, uploadLlama } from "../model/llama-gpu";
 import { loadModelFromPath } from "../model/load-model-path";
 import { instructionTrainExamples } from "../study/instruction-train-examples";
-import { decodeCheckpoint, encodeCheckpoint } from "../train/checkpoint-file";
+import { checkpointFile, loadCheckpoint, saveCheckpoint } from "../train/checkpoint-dir-node";
 import { type LoraModule, loraDefaults, loraModules, releaseLlamaLora } from "../train/llama-lora";
 import { type TrainCheckpoint, type TrainConfig, type TrainStepReport, trainDefaults, trainModel } from "../train/train-loop";
 import { number, parseCommand, required, UsageError } from "./cli-args";
@@ -30,12 +30,14 @@ export const trainUsage = `  prunelab train --model PATH [--tokenizer PATH] --da
       chat template, loss on the responses only. Defaults are SDFT's: r 8, alpha 16, dropout 0.05, q and
       v, lr 1e-4 (cosine to 0), batch 8, 1 epoch; a tiny model such as the demo one needs a larger lr
       (1e-3 … 3e-3). Writes DIR/adapter_config.json + adapter_model.safetensors (PEFT), DIR/loss.csv and
-      DIR/checkpoint.safetensors (every K steps); --resume continues from that checkpoint. With
+      DIR/checkpoint.safetensors (every K steps, the one before kept as checkpoint.prev.safetensors, both
+      checksummed); --resume continues from the last one, or from the previous one when the last is
+      damaged. An update that breaks the weights (NaN/Inf, or a norm growing over 4×) is undone and the
+      lr halved (at most 4 times); a run that still diverges stops with exit status 1 and saves no
+      adapter. DIR is checked to be writable before training starts. With
       --eval-every K, the adapter is folded in and scored on the first N (default 8) items of each
       task of the demo world's suite every K steps and at the last: each point is printed and all
       go to DIR/eval.csv.`;
-
-const checkpointFile = "checkpoint.safetensors";
 
 export async function trainCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -79,12 +81,9 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   };
   const batchSize = optional("batch-size", trainDefaults.batchSize, { integer: true, min: 1 });
   const gradientAccumulation = optional("grad-accum", trainDefaults.gradientAccumulation, { integer: true, min: 1 });
-  const records = parseAlpacaJsonl(
-    await readFile(dataPath, "utf8").catch((e: Error) => {
-      throw new Error(`cannot read ${dataPath}: ${e.message}`);
-    }),
-    dataPath,
-  );
+  // Before any work: a run that cannot save its results must not train first.
+  await ensureWritableDir(out);
+  const records = parseAlpacaJsonl(await readFileNamed(dataPath), dataPath);
   const steps =
     values.steps !== undefined
       ? number("steps", values.steps, { integer: true, min: 1 })
@@ -108,21 +107,13 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     padId: tokenizer.padTokenId ?? 0,
   };
   const examples = instructionTrainExamples(tokenizer, records);
-  await mkdir(out, { recursive: true });
-  const checkpointPath = join(out, checkpointFile);
   let resume: TrainCheckpoint | undefined;
   if (values.resume) {
-    const bytes = await readFile(checkpointPath).catch(() => undefined);
-    if (bytes) {
-      resume = decodeCheckpoint(new Uint8Array(bytes), checkpointPath);
-      io.stderr(`resuming from ${checkpointPath} at step ${resume.step} of ${steps}\n`);
-    } else io.stderr(`no ${checkpointPath} yet: starting from step 0\n`);
+    const found = await loadCheckpoint(out, io.stderr);
+    resume = found?.checkpoint;
+    if (found) io.stderr(`resuming from ${found.file} at step ${found.checkpoint.step} of ${steps}\n`);
+    else io.stderr(`no ${join(out, checkpointFile)} yet: starting from step 0\n`);
   }
-  const saveCheckpoint = async (checkpoint: TrainCheckpoint) => {
-    // Written beside and renamed, so a kill mid-write never leaves a damaged checkpoint.
-    await writeFile(`${checkpointPath}.tmp`, encodeCheckpoint(checkpoint));
-    await rename(`${checkpointPath}.tmp`, checkpointPath);
-  };
   const gpu = await cliGpu();
   try {
     const model = uploadLlama(gpu, loaded.weights, { weightDtype: "f32" });
@@ -146,22 +137,26 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     const run = await trainModel(gpu, model, examples, config, {
       resume,
       onStep: (s) => io.stderr(`\rstep ${s.step}/${steps}: loss ${s.loss.toFixed(4)}${s.skipped ? ` (skipped: ${s.skipped})` : ""}`),
-      onCheckpoint: saveCheckpoint,
+      onRollback: (r) =>
+        io.stderr(
+          `\nstep ${r.step}: update undone (${r.reason} at lr ${r.lr.toExponential(2)}); lr halved to ${r.retryLr.toExponential(2)}, retrying\n`,
+        ),
+      onCheckpoint: (c) => saveCheckpoint(out, c),
       evaluate,
     });
     io.stderr("\n");
     if (run.lora) releaseLlamaLora(gpu, run.lora);
     releaseLlama(gpu, model);
-    if (config.checkpointEvery > 0) await saveCheckpoint(run.checkpoint);
+    if (config.checkpointEvery > 0) await saveCheckpoint(out, run.checkpoint);
     const files = peftAdapterFiles({
       config: lora,
       tensors: run.checkpoint.parameters,
       layers: loaded.weights.config.numHiddenLayers,
       baseModel: modelPath,
     });
-    for (const [name, bytes] of files) await writeFile(join(out, name), bytes);
-    await writeFile(join(out, "loss.csv"), lossCsv(run.history));
-    if (points.length > 0) await writeFile(join(out, "eval.csv"), evalCurvesCsv([{ run: "train", points }]));
+    for (const [name, bytes] of files) await writeFileAtomic(join(out, name), bytes);
+    await writeFileAtomic(join(out, "loss.csv"), lossCsv(run.history));
+    if (points.length > 0) await writeFileAtomic(join(out, "eval.csv"), evalCurvesCsv([{ run: "train", points }]));
     const last = run.history.at(-1);
     io.stdout(
       `${steps} steps on ${examples.length} examples${last ? `, final loss ${last.loss.toFixed(4)}` : ""}: ` +

@@ -118,18 +118,33 @@ export async function distillDataset(
     );
     options.signal?.throwIfAborted();
     const batch = pending.map((index, row) => {
-      const record = records[index];
-      const rewrite = `${template.responseOpener.trimEnd()}${generations[row].text ?? ""}`.trim();
-      const verdict = judgeRewrite(rewrite, record.output, { kind: options.kind, mentions: options.mentions });
-      const example: DistilledExample = { ...record, index, reference: record.output, rewrite, kept: verdict.kept };
-      if (verdict.kept) example.output = rewrite;
-      else Object.assign(example, { reason: verdict.reason, detail: verdict.detail });
+      const rules = { kind: options.kind, mentions: options.mentions };
+      const example = distilledExample(index, records[index], generations[row].text ?? "", template, rules);
       results.set(index, example);
       return example;
     });
     await options.onProgress?.({ done: results.size, total: records.length, ...count(), batch });
   }
   return { examples: records.map((_, i) => results.get(i) as DistilledExample), ...count() };
+}
+
+/**
+ * One finished example: the opener plus what the teacher generated, kept when the filter passes it,
+ * else the original response put back (the recipe's sdft.py mirrors this, and a test compares them).
+ */
+export function distilledExample(
+  index: number,
+  record: AlpacaRecord,
+  generated: string,
+  template: SdftTemplate,
+  rules: FilterRules,
+): DistilledExample {
+  const rewrite = `${template.responseOpener.trimEnd()}${generated}`.trim();
+  const verdict = judgeRewrite(rewrite, record.output, rules);
+  const example: DistilledExample = { ...record, index, reference: record.output, rewrite, kept: verdict.kept };
+  if (verdict.kept) example.output = rewrite;
+  else Object.assign(example, { reason: verdict.reason, detail: verdict.detail });
+  return example;
 }
 
 /** A well-mixed 32-bit seed per (run seed, batch), so neighbouring batches do not share sample streams. */

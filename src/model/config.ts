@@ -30,6 +30,29 @@ export interface LlamaConfig {
 
 type Json = Record<string, unknown>;
 
+/**
+ * Upper bounds on what a config may declare, checked before anything is allocated or looped over: a
+ * corrupt or hostile file otherwise makes the shape builder loop 1e15 times or a KV estimate reach
+ * petabytes. Each is several times the largest released Llama-family value (405B: 126 layers,
+ * hidden 16384, FFN 53248, 128 heads; vocabularies ≤ 262144; contexts ≤ 1M; rope_theta ≤ ~1e9).
+ */
+export const configLimits = {
+  hidden_size: 65_536,
+  intermediate_size: 262_144,
+  num_hidden_layers: 1_024,
+  num_attention_heads: 1_024,
+  num_key_value_heads: 1_024,
+  head_dim: 1_024,
+  vocab_size: 2_097_152,
+  max_position_embeddings: 4_194_304,
+  original_max_position_embeddings: 4_194_304,
+  rope_theta: 1e12,
+  rms_norm_eps: 1,
+  factor: 1_024,
+  low_freq_factor: 1_024,
+  high_freq_factor: 1_024,
+} as const;
+
 /** Validates a parsed config.json; `source` (a file name) is named in every error. */
 export function parseLlamaConfig(json: unknown, source: string): LlamaConfig {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
@@ -162,7 +185,7 @@ function positiveInt(source: string, j: Json, field: string, fallback?: number, 
   if (v === undefined) throw new ConfigError(source, prefix + field, "is missing");
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
     throw new ConfigError(source, prefix + field, `is ${describe(v)}; expected a positive integer`);
-  return v;
+  return belowLimit(source, field, v, prefix);
 }
 
 function positiveNumber(source: string, j: Json, field: string, fallback?: number, prefix = ""): number {
@@ -170,6 +193,13 @@ function positiveNumber(source: string, j: Json, field: string, fallback?: numbe
   if (v === undefined) throw new ConfigError(source, prefix + field, "is missing");
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
     throw new ConfigError(source, prefix + field, `is ${describe(v)}; expected a positive number`);
+  return belowLimit(source, field, v, prefix);
+}
+
+function belowLimit(source: string, field: string, v: number, prefix: string): number {
+  const limit = (configLimits as Record<string, number>)[field];
+  if (limit !== undefined && v > limit)
+    throw new ConfigError(source, prefix + field, `is ${v}, above the limit of ${limit} this loader accepts (no real model comes close)`);
   return v;
 }
 
@@ -179,6 +209,14 @@ function optionalBool(source: string, j: Json, field: string, fallback: boolean)
   return v;
 }
 
+/** A short description of a JSON value; never recurses, so a 100k-deep array cannot overflow the stack. */
 function describe(v: unknown): string {
-  return v === undefined ? "undefined" : `${JSON.stringify(v)} (${Array.isArray(v) ? "array" : typeof v})`;
+  if (Array.isArray(v))
+    return v.length <= 8 && v.every((x) => x === null || typeof x !== "object")
+      ? `${JSON.stringify(v)} (array)`
+      : `an array of ${v.length}`;
+  if (v === null) return "null";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return `${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)} (string)`;
+  return `${String(v)} (${typeof v})`;
 }

@@ -62,3 +62,16 @@ export class MissingModelFileError extends Error {
     super(`missing ${file}: ${detail}`);
   }
 }
+
+/** A weight holding NaN or ±Inf: the model would compute NaN everywhere, so it is refused on load. */
+export class NonFiniteWeightError extends Error {
+  override name = "NonFiniteWeightError";
+  constructor(
+    readonly file: string,
+    readonly tensor: string,
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(`${file}: tensor "${tensor}" holds ${value} at element ${index}; a model's weights must all be finite`);
+  }
+}

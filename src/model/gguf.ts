@@ -38,6 +38,22 @@ enum ValueType {
   F64 = 12,
 }
 
+/** Bytes of a value of each type in the file (a string's u64 length at least). */
+const valueBytes: Partial<Record<ValueType, number>> = {
+  [ValueType.U8]: 1,
+  [ValueType.I8]: 1,
+  [ValueType.Bool]: 1,
+  [ValueType.U16]: 2,
+  [ValueType.I16]: 2,
+  [ValueType.U32]: 4,
+  [ValueType.I32]: 4,
+  [ValueType.F32]: 4,
+  [ValueType.U64]: 8,
+  [ValueType.I64]: 8,
+  [ValueType.F64]: 8,
+  [ValueType.String]: 8,
+};
+
 export interface GgufTensorInfo {
   name: string;
   /** Row-major shape (GGUF stores ne[0], the contiguous dimension, first: this is reversed). */
@@ -197,10 +213,12 @@ export function loadGgufModel(source: Uint8Array | ArrayBuffer, file: string): M
   for (const info of gguf.tensors) {
     const name = hfName.get(info.name);
     if (!name) throw new TensorShapeError(file, info.name, `is not a tensor of a ${config.numHiddenLayers}-layer llama.cpp Llama`);
-    const t = readGgufTensor(source, info, file);
-    tensors.set(name, isQueryOrKey(name) ? permuteRopeRows(t, config.headDim, false) : t);
+    tensors.set(name, readGgufTensor(source, info, file));
   }
-  return { config, tensors: checkLlamaTensors(config, tensors, file) };
+  // Shapes are checked before the un-permute, which needs q/k rows in whole heads.
+  const checked = checkLlamaTensors(config, tensors, file);
+  for (const [name, t] of checked) if (isQueryOrKey(name)) checked.set(name, permuteRopeRows(t, config.headDim, false));
+  return { config, tensors: checked };
 }
 
 export interface GgufMetadataEntry {
@@ -399,10 +417,9 @@ class Reader {
     return this.view.getUint32(this.need(4, "a u32"), true);
   }
   /** A u64 used as a count, size or offset: it must fit the file, so anything above 2^53 is corrupt. */
-  count(what: string): number {
+  count(what: string, limit = BigInt(this.bytes.length) * 8n): number {
     const v = this.view.getBigUint64(this.need(8, what), true);
-    if (v > BigInt(this.bytes.length) * 8n)
-      throw new ModelFormatError(this.file, `${what} ${v} is impossible for a ${this.bytes.length}-byte file`);
+    if (v > limit) throw new ModelFormatError(this.file, `${what} ${v} is impossible for a ${this.bytes.length}-byte file`);
     return Number(v);
   }
   string(n: number): string {
@@ -410,7 +427,7 @@ class Reader {
     return new TextDecoder().decode(this.bytes.subarray(at, at + n));
   }
   lengthString(): string {
-    return this.string(this.count("a string length"));
+    return this.string(this.count("a string length", BigInt(this.bytes.length - this.pos)));
   }
   value(type: number, key: string): GgufValue {
     const v = this.view;
@@ -443,7 +460,9 @@ class Reader {
         const elementType = this.u32();
         if (elementType === ValueType.Array)
           throw new ModelFormatError(this.file, `metadata "${key}" is a nested array, which is not supported`);
-        const n = this.count(`metadata "${key}" array length`);
+        // Each element takes at least its size in the file, so the length is bounded before anything is allocated.
+        const minBytes = valueBytes[elementType as ValueType] ?? 1;
+        const n = this.count(`metadata "${key}" array length`, BigInt(Math.floor((this.bytes.length - this.pos) / minBytes)));
         return Array.from({ length: n }, () => this.value(elementType, key) as GgufScalar);
       }
       default:

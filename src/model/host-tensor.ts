@@ -62,3 +62,17 @@ export function castHostTensor(t: HostTensor, dtype: HostDtype): HostTensor {
   const data = dtype === "f32" ? values : dtype === "f16" ? f32ToF16Bits(values) : f32ToBf16Bits(values);
   return { dtype, shape: [...t.shape], data };
 }
+
+/** Index of the first NaN or ±Inf value (-1 when all are finite); 16-bit formats are tested on their exponent bits, without converting. */
+export function firstNonFinite(t: HostTensor): number {
+  if (t.dtype === "f32") {
+    const d = t.data as Float32Array;
+    // x − x is NaN exactly for NaN and ±Inf: one subtraction per element keeps a load-time scan cheap.
+    for (let i = 0; i < d.length; i++) if (d[i] - d[i] !== 0) return i;
+    return -1;
+  }
+  const exponent = t.dtype === "f16" ? 0x7c00 : 0x7f80;
+  const d = t.data as Uint16Array;
+  for (let i = 0; i < d.length; i++) if ((d[i] & exponent) === exponent) return i;
+  return -1;
+}

@@ -1,7 +1,7 @@
 /** The tensors a Llama of a given config has (Hugging Face names and [out, in] shapes), and the check that a file provides them. */
 import type { LlamaConfig } from "./config";
-import { TensorShapeError } from "./errors";
-import type { HostTensor } from "./host-tensor";
+import { NonFiniteWeightError, TensorShapeError } from "./errors";
+import { firstNonFinite, type HostTensor, toFloat32 } from "./host-tensor";
 
 export function llamaTensorShapes(cfg: LlamaConfig): Map<string, number[]> {
   const { hiddenSize: h, intermediateSize: f, headDim: d, numAttentionHeads: hq, numKeyValueHeads: hkv, vocabSize: v } = cfg;
@@ -27,7 +27,8 @@ export function llamaTensorShapes(cfg: LlamaConfig): Map<string, number[]> {
  * Keeps exactly the tensors the config calls for, each with its expected shape. A tied model's
  * redundant `lm_head.weight` (some exporters write it anyway) is dropped when it equals the embedding's shape;
  * HF's unused `rotary_emb.inv_freq` buffers are dropped too. Anything else unexpected is an error, since it
- * usually means the config describes a different model than the weights.
+ * usually means the config describes a different model than the weights. A tensor holding NaN or ±Inf
+ * is refused (NonFiniteWeightError naming it), since every output of the model would be NaN.
  */
 export function checkLlamaTensors(cfg: LlamaConfig, tensors: Map<string, HostTensor>, file: string): Map<string, HostTensor> {
   const expected = llamaTensorShapes(cfg);
@@ -38,6 +39,8 @@ export function checkLlamaTensors(cfg: LlamaConfig, tensors: Map<string, HostTen
     if (t.shape.length !== shape.length || t.shape.some((n, i) => n !== shape[i])) {
       throw new TensorShapeError(file, name, `has shape [${t.shape}], but the config expects [${shape}]`);
     }
+    const bad = firstNonFinite(t);
+    if (bad >= 0) throw new NonFiniteWeightError(file, name, bad, toFloat32({ ...t, data: t.data.subarray(bad, bad + 1), shape: [1] })[0]);
     out.set(name, t);
   }
   for (const [name, t] of tensors) {

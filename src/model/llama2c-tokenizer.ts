@@ -38,6 +38,8 @@ export function readLlama2cTokenizer(source: Uint8Array | ArrayBuffer, file: str
         `token ${pieces.length} has length ${length} at byte ${at}: past the end of the file or above max_token_length ${maxTokenLength}`,
       );
     }
+    if (!Number.isFinite(score))
+      throw new ModelFormatError(file, `token ${pieces.length} has score ${score} at byte ${at}; scores must be finite`);
     pieces.push(decoder.decode(bytes.subarray(at + 8, at + 8 + length)));
     scores.push(score);
     at += 8 + length;
@@ -45,6 +47,12 @@ export function readLlama2cTokenizer(source: Uint8Array | ArrayBuffer, file: str
   if (vocabSize !== undefined && pieces.length !== vocabSize) {
     throw new ModelFormatError(file, `holds ${pieces.length} tokens, but the checkpoint's vocab_size is ${vocabSize}`);
   }
+  // run.c reads exactly vocab_size entries; bytes beyond them mean the file is not the tokenizer it claims to be.
+  if (at < bytes.length)
+    throw new ModelFormatError(
+      file,
+      `has ${bytes.length - at} bytes of garbage after its last token (${pieces.length} tokens end at byte ${at})`,
+    );
   if (pieces.length < 3 + 256)
     throw new ModelFormatError(file, `holds ${pieces.length} tokens; a llama2.c tokenizer has <unk>, <s>, </s> and 256 byte tokens first`);
   return { maxTokenLength, pieces, scores: Float32Array.from(scores) };

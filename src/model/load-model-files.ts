@@ -4,6 +4,7 @@
  * tokenizer.bin. Works on named Blobs/bytes so the browser (dropped `File`s) and Node (see
  * load-model-path.ts) share it; files are read only when needed.
  */
+import { jsonBoundsProblem } from "../json-bounds";
 import { parseLlamaConfig } from "./config";
 import { MissingModelFileError, ModelFormatError } from "./errors";
 import { loadGgufModel, parseGguf } from "./gguf";
@@ -147,6 +148,9 @@ async function readBytes(files: Map<string, Blob | ArrayBuffer | Uint8Array>, na
 
 async function readJson(files: Map<string, Blob | ArrayBuffer | Uint8Array>, name: string): Promise<object> {
   const text = new TextDecoder().decode(await readBytes(files, name));
+  // config.json, tokenizer_config.json and the shard index nest a few levels; chat templates are the longest strings.
+  const problem = jsonBoundsProblem(text, { maxDepth: 64, maxString: 1_048_576 });
+  if (problem) throw new ModelFormatError(name, `is refused: ${problem}`);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -4,6 +4,7 @@
  * Works on bytes in memory, so the browser and Node share it.
  */
 
+import { jsonBoundsProblem } from "../json-bounds";
 import { ModelFormatError, UnsupportedDtypeError } from "./errors";
 import { fileBytes } from "./file-bytes";
 import { bytesPerElement, type HostDtype, type HostTensor, numel } from "./host-tensor";
@@ -30,8 +31,12 @@ export function readSafetensors(source: Uint8Array | ArrayBuffer, file: string):
   if (dataStart > bytes.length)
     throw fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes): truncated?`);
   let header: unknown;
+  const headerText = new TextDecoder().decode(bytes.subarray(8, dataStart));
+  // A header is {name: {dtype, shape, data_offsets}}: three levels deep (metadata strings may be long: a checkpoint's state).
+  const problem = jsonBoundsProblem(headerText, { maxDepth: 8, maxString: Number.POSITIVE_INFINITY });
+  if (problem) throw fail(`header is refused: ${problem}`);
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, dataStart)));
+    header = JSON.parse(headerText);
   } catch (e) {
     throw fail(`header is not valid JSON (${(e as Error).message})`);
   }

@@ -6,6 +6,8 @@
 
 import { Template } from "@huggingface/jinja";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import { jsonBoundsProblem } from "../json-bounds";
+import { configLimits } from "./config";
 import { MissingModelFileError } from "./errors";
 
 /** The files of a model folder that describe its tokenizer, as parsed JSON (absent ones undefined). */
@@ -52,6 +54,9 @@ export async function loadTokenizer(source: string, readText: ReadModelFile): Pr
   const readJson = async (name: string): Promise<unknown> => {
     const text = await readText(name);
     if (text === null) return undefined;
+    // Real tokenizer files nest about 6 deep; their longest strings (templates, patterns) are a few KiB.
+    const problem = jsonBoundsProblem(text, { maxDepth: 64, maxString: 262_144 });
+    if (problem) throw new TokenizerError(source, `${name} in ${source} is refused: ${problem}`);
     try {
       return JSON.parse(text);
     } catch (e) {
@@ -102,6 +107,29 @@ function chatTemplateOf(tokenizerConfig: Json): string | undefined {
 
 const specialTokenKeys = ["bos_token", "eos_token", "pad_token", "unk_token"] as const;
 
+/**
+ * Every id of the vocabulary and the added tokens must be an integer below the largest vocabulary a
+ * config may declare: the library sizes its id table by the largest id, so one id of 2^31 would make
+ * it build a table of two billion entries (minutes, gigabytes) before anything else fails.
+ */
+function checkTokenIds(tokenizerJson: Json, source: string): void {
+  const check = (id: unknown, where: string) => {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= configLimits.vocab_size) {
+      const shown = typeof id === "number" ? id : typeof id;
+      throw new TokenizerError(
+        source,
+        `tokenizer.json in ${source}: ${where} has id ${shown}; ids must be integers in [0, ${configLimits.vocab_size})`,
+      );
+    }
+  };
+  const vocab = asObject(tokenizerJson.model).vocab;
+  if (vocab !== null && typeof vocab === "object" && !Array.isArray(vocab)) {
+    for (const [token, id] of Object.entries(vocab)) check(id, `model.vocab[${JSON.stringify(token.slice(0, 40))}]`);
+  }
+  const added = tokenizerJson.added_tokens;
+  if (Array.isArray(added)) for (const [i, t] of added.entries()) check(asObject(t).id, `added_tokens[${i}]`);
+}
+
 export class Tokenizer {
   readonly bosTokenId: number | undefined;
   readonly eosTokenId: number | undefined;
@@ -126,43 +154,47 @@ export class Tokenizer {
     const specialTokensMap = asObject(files.specialTokensMap);
     const generationConfig = asObject(files.generationConfig);
     const modelConfig = asObject(files.modelConfig);
+    const tokenizerJson = asObject(files.tokenizerJson);
+    checkTokenIds(tokenizerJson, source);
     try {
-      this.hf = new HfTokenizer(asObject(files.tokenizerJson), tokenizerConfig);
+      this.hf = new HfTokenizer(tokenizerJson, tokenizerConfig);
+      // The library builds its tables lazily: a malformed post_processor or decoder only throws on first use.
+      this.hf.encode("", { add_special_tokens: true });
+      // Ids, not distinct strings: a vocabulary may spell two ids alike (llama2.c's does).
+      let maxId = -1;
+      for (const id of this.hf.get_vocab().values()) maxId = Math.max(maxId, id);
+      this.vocabSize = maxId + 1;
+
+      this.specialTokenStrings = {};
+      for (const key of specialTokenKeys) {
+        const content = tokenContent(tokenizerConfig[key]) ?? tokenContent(specialTokensMap[key]);
+        if (content !== undefined) this.specialTokenStrings[key] = content;
+      }
+      const idOf = (key: (typeof specialTokenKeys)[number]): number | undefined => {
+        const content = this.specialTokenStrings[key];
+        return content === undefined ? undefined : this.hf.token_to_id(content);
+      };
+      this.bosTokenId = idOf("bos_token") ?? tokenIds(generationConfig.bos_token_id)[0] ?? tokenIds(modelConfig.bos_token_id)[0];
+      this.eosTokenId = idOf("eos_token") ?? tokenIds(generationConfig.eos_token_id)[0] ?? tokenIds(modelConfig.eos_token_id)[0];
+      this.padTokenId = idOf("pad_token") ?? tokenIds(generationConfig.pad_token_id)[0];
+
+      const stop = new Set([...tokenIds(generationConfig.eos_token_id), ...tokenIds(modelConfig.eos_token_id)]);
+      if (this.eosTokenId !== undefined) stop.add(this.eosTokenId);
+      this.stopTokenIds = stop;
+
+      const special = new Set<number>();
+      for (const [id, token] of this.hf.get_added_tokens_decoder()) if (token.special) special.add(id);
+      for (const id of [this.bosTokenId, this.eosTokenId, this.padTokenId, idOf("unk_token")]) if (id !== undefined) special.add(id);
+      this.specialTokenIds = special;
+
+      const postProcessorAddsBos =
+        this.bosTokenId !== undefined && this.hf.encode("", { add_special_tokens: true }).ids[0] === this.bosTokenId;
+      const addBos = tokenizerConfig.add_bos_token;
+      this.addBosByDefault = this.bosTokenId !== undefined && (typeof addBos === "boolean" ? addBos : postProcessorAddsBos);
+      this.chatTemplate = files.chatTemplate ?? chatTemplateOf(tokenizerConfig);
     } catch (e) {
       throw new TokenizerError(source, `tokenizer.json in ${source} cannot be loaded: ${(e as Error).message}`);
     }
-    // Ids, not distinct strings: a vocabulary may spell two ids alike (llama2.c's does).
-    let maxId = -1;
-    for (const id of this.hf.get_vocab().values()) maxId = Math.max(maxId, id);
-    this.vocabSize = maxId + 1;
-
-    this.specialTokenStrings = {};
-    for (const key of specialTokenKeys) {
-      const content = tokenContent(tokenizerConfig[key]) ?? tokenContent(specialTokensMap[key]);
-      if (content !== undefined) this.specialTokenStrings[key] = content;
-    }
-    const idOf = (key: (typeof specialTokenKeys)[number]): number | undefined => {
-      const content = this.specialTokenStrings[key];
-      return content === undefined ? undefined : this.hf.token_to_id(content);
-    };
-    this.bosTokenId = idOf("bos_token") ?? tokenIds(generationConfig.bos_token_id)[0] ?? tokenIds(modelConfig.bos_token_id)[0];
-    this.eosTokenId = idOf("eos_token") ?? tokenIds(generationConfig.eos_token_id)[0] ?? tokenIds(modelConfig.eos_token_id)[0];
-    this.padTokenId = idOf("pad_token") ?? tokenIds(generationConfig.pad_token_id)[0];
-
-    const stop = new Set([...tokenIds(generationConfig.eos_token_id), ...tokenIds(modelConfig.eos_token_id)]);
-    if (this.eosTokenId !== undefined) stop.add(this.eosTokenId);
-    this.stopTokenIds = stop;
-
-    const special = new Set<number>();
-    for (const [id, token] of this.hf.get_added_tokens_decoder()) if (token.special) special.add(id);
-    for (const id of [this.bosTokenId, this.eosTokenId, this.padTokenId, idOf("unk_token")]) if (id !== undefined) special.add(id);
-    this.specialTokenIds = special;
-
-    const postProcessorAddsBos =
-      this.bosTokenId !== undefined && this.hf.encode("", { add_special_tokens: true }).ids[0] === this.bosTokenId;
-    const addBos = tokenizerConfig.add_bos_token;
-    this.addBosByDefault = this.bosTokenId !== undefined && (typeof addBos === "boolean" ? addBos : postProcessorAddsBos);
-    this.chatTemplate = files.chatTemplate ?? chatTemplateOf(tokenizerConfig);
   }
 
   /** Token ids of `text`; special-token strings in it become their ids. BOS is prepended when `bos` (default `addBosByDefault`). */

@@ -33,18 +33,18 @@ export function calibrationFromText(text: string): CalibrationRecord[] {
     .map((prompt) => ({ prompt }));
 }
 
-/** JSONL lines `{"text": …}` or Alpaca `{"instruction", "input"?, "output"?}`; blank lines are skipped; errors name `source` and the line. */
-export function calibrationFromJsonl(text: string, source: string): CalibrationRecord[] {
-  return parseJsonlObjects(text, source).map(({ value, where }): CalibrationRecord => {
+/** JSONL lines `{"text": …}` or Alpaca `{"instruction", "input"?, "output"?}` (bytes are decoded as strict UTF-8); blank lines are skipped; errors are DatasetFormatErrors naming `source` and the line. */
+export function calibrationFromJsonl(text: string | Uint8Array, source: string): CalibrationRecord[] {
+  return parseJsonlObjects(text, source).map(({ value, fail }): CalibrationRecord => {
     const field = (name: string) => {
       const v = value[name];
-      if (v !== undefined && typeof v !== "string") throw new Error(`${where}: "${name}" must be a string`);
+      if (v !== undefined && typeof v !== "string") throw fail(`"${name}" must be a string`);
       return v;
     };
     const plain = field("text");
     const instruction = field("instruction");
     if (plain !== undefined) return { prompt: plain };
-    if (instruction === undefined) throw new Error(`${where} has neither "text" nor "instruction"`);
+    if (instruction === undefined) throw fail(`has neither "text" nor "instruction"`);
     const input = field("input");
     const output = field("output");
     return { prompt: input ? `${instruction}\n\n${input}` : instruction, ...(output ? { response: output } : {}) };

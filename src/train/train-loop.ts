@@ -4,6 +4,15 @@
  * non-finite steps skipped and reported, checkpoints, resume and cancel. Full-parameter (every f32
  * weight of the model, in place) or LoRA (frozen base, adapters on chosen projections).
  *
+ * Divergence policy: after every update the trained tensors' global norm is checked on the GPU. An
+ * update that makes any of them NaN/Inf, or multiplies their norm by more than
+ * `divergencePolicy.maxNormGrowth`, is undone (parameters and AdamW moments restored from a GPU copy
+ * taken before it), the learning rate is halved for the rest of the run, and the step is retried on
+ * the same data; the step's report lists the undone attempts. After `maxLrHalvings` halvings a
+ * further bad update ends the run with a TrainingDivergedError carrying the last good state, so no
+ * caller can save a broken adapter. A non-finite loss or gradient from healthy parameters (a
+ * poisoned batch) skips the step as before.
+ *
  * Everything random is a pure function of (seed, step): the data order of each epoch and the dropout
  * masks of each micro-batch. A checkpoint therefore needs only the step to restore the random state,
  * and a resumed run continues bit for bit.
@@ -88,7 +97,36 @@ export interface TrainStepReport {
   tokens: number;
   /** Why the update was not applied, when it was not. */
   skipped?: "non-finite loss" | "non-finite gradient" | "no counted tokens";
+  /** Updates of this step that were undone (see the divergence policy), each with its lr; `lr` above is the one kept. */
+  rolledBack?: { reason: DivergenceReason; lr: number }[];
   elapsedMs: number;
+}
+
+export type DivergenceReason = "non-finite parameters" | "exploding parameters";
+
+/** What the loop does when an update breaks the parameters (see the module comment). */
+export const divergencePolicy = {
+  /** The lr is halved at most this many times in a run (to 1/16 of the schedule's); one more bad update ends the run. */
+  maxLrHalvings: 4,
+  /** An update that multiplies the trained tensors' global L2 norm by more than this counts as exploding. */
+  maxNormGrowth: 4,
+} as const;
+
+/** A run that could not continue healthily: `checkpoint` is the last good state (never a broken one). */
+export class TrainingDivergedError extends Error {
+  override name = "TrainingDivergedError";
+  constructor(
+    readonly step: number,
+    readonly reason: DivergenceReason,
+    readonly lr: number,
+    readonly checkpoint: TrainCheckpoint,
+  ) {
+    super(
+      `training diverged at step ${step}: ${reason} after an update with lr ${lr.toExponential(2)}, although the lr was already ` +
+        `halved ${divergencePolicy.maxLrHalvings} times; the run stops at its last good state (step ${checkpoint.step}), ` +
+        "nothing broken was saved. Lower --lr and resume or restart.",
+    );
+  }
 }
 
 /**
@@ -109,10 +147,14 @@ export interface TrainCheckpoint {
   parameters: Record<string, HostTensor>;
   adam: { m: Record<string, HostTensor>; v: Record<string, HostTensor> };
   history: TrainStepReport[];
+  /** Factor on the schedule's lr after the divergence policy's halvings (absent: 1). */
+  lrScale?: number;
 }
 
 export interface TrainOptions {
   onStep?: (report: TrainStepReport) => void;
+  /** Called when an update was undone and the step is about to be retried at `retryLr` (the divergence policy). */
+  onRollback?: (event: { step: number; reason: DivergenceReason; lr: number; retryLr: number }) => void;
   /** Awaited before training goes on. */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void | Promise<void>;
   signal?: AbortSignal;
@@ -162,6 +204,7 @@ export async function trainModel(
   const states = (which: "m" | "v") => params.map((p) => ({ name: p.name, tensor: (adam.get(p.name) as AdamWState)[which] }));
   let step = 0;
   let adamSteps = 0;
+  let lrScale = 1;
   const history: TrainStepReport[] = [];
   if (resume) {
     writeTensors(
@@ -173,6 +216,7 @@ export async function trainModel(
     writeTensors(gpu, states("m"), resume.adam.m, "trainModel resume");
     writeTensors(gpu, states("v"), resume.adam.v, "trainModel resume");
     ({ step, adamSteps } = resume);
+    lrScale = resume.lrScale ?? 1;
     history.push(...resume.history);
   }
   const readParameters = () =>
@@ -190,10 +234,14 @@ export async function trainModel(
     parameters: await readParameters(),
     adam: { m: await readTensors(gpu, states("m")), v: await readTensors(gpu, states("v")) },
     history: [...history],
+    ...(lrScale !== 1 ? { lrScale } : {}),
   });
   const order = new DataOrder(dataset.length, config.seed);
   const hp = { ...adamwDefaults, weightDecay: config.weightDecay };
   const schedule = { lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps, minLrRatio: config.minLrRatio };
+  const guard = new UpdateGuard(gpu);
+  let normBefore = await guard.norm(params.map((p) => p.param));
+  const rolledBack: TrainStepReport["rolledBack"] = [];
   let cancelled = false;
   while (step < config.steps) {
     if (options.signal?.aborted) {
@@ -207,7 +255,7 @@ export async function trainModel(
     });
     const counted = micro.reduce((s, m) => s + m.batch.lossMask.flat().reduce((a, b) => a + b, 0), 0);
     const tokens = micro.reduce((s, m) => s + m.batch.realTokens, 0);
-    const lr = learningRate(step, schedule);
+    const lr = learningRate(step, schedule) * lrScale;
     const report: TrainStepReport = {
       step: step + 1,
       loss: Number.NaN,
@@ -235,24 +283,55 @@ export async function trainModel(
       if (!Number.isFinite(report.loss)) report.skipped = "non-finite loss";
       else if (s[gradStatsIndex.nonFinite]) report.skipped = "non-finite gradient";
       else {
+        const state = params.flatMap((p) => {
+          const a = adam.get(p.name) as AdamWState;
+          return [p.param, a.m, a.v];
+        });
+        guard.save(state);
         adamSteps++;
         // One launch for all LoRA adapters (they, their gradients and moments are arenas); one per tensor otherwise.
-        const states = params.map((p) => adam.get(p.name) as AdamWState);
         adamwSteps(
           gpu,
           params.map((p) => p.param),
           params.map((p) => p.grad),
-          states,
+          params.map((p) => adam.get(p.name) as AdamWState),
           { ...hp, lr },
           adamSteps,
           stats,
         );
+        const normAfter = await guard.norm(params.map((p) => p.param));
+        const reason: DivergenceReason | undefined = !Number.isFinite(normAfter)
+          ? "non-finite parameters"
+          : normBefore > 0 && normAfter > divergencePolicy.maxNormGrowth * normBefore
+            ? "exploding parameters"
+            : undefined;
+        if (reason) {
+          guard.restore(state);
+          adamSteps--;
+          gpu.release(stats, ...parts);
+          releaseGradients(gpu, gradients);
+          gradients = newGradients();
+          params = trainedParameters(model, gradients);
+          if (Math.round(-Math.log2(lrScale)) >= divergencePolicy.maxLrHalvings) {
+            guard.release();
+            releaseGradients(gpu, gradients);
+            const lastGood = await checkpoint();
+            releaseAdamWStates(gpu, adamStates);
+            throw new TrainingDivergedError(step + 1, reason, lr, lastGood);
+          }
+          rolledBack.push({ reason, lr });
+          lrScale /= 2;
+          options.onRollback?.({ step: step + 1, reason, lr, retryLr: lr / 2 });
+          continue;
+        }
+        normBefore = normAfter;
       }
       gpu.release(stats, ...parts);
       releaseGradients(gpu, gradients);
       gradients = newGradients();
       params = trainedParameters(model, gradients);
     }
+    if (rolledBack.length > 0) report.rolledBack = rolledBack.splice(0);
     await gpu.sync();
     step++;
     report.elapsedMs = performance.now() - started;
@@ -266,6 +345,7 @@ export async function trainModel(
       await options.onCheckpoint?.(await checkpoint());
     }
   }
+  guard.release();
   releaseGradients(gpu, gradients);
   const final = await checkpoint();
   releaseAdamWStates(gpu, adamStates);
@@ -277,6 +357,7 @@ function checkConfig(config: TrainConfig, dataset: readonly TrainExample[], opti
   for (const k of positiveInts) {
     if (!(Number.isInteger(config[k]) && config[k] >= 1)) throw new Error(`trainModel: ${k} must be an integer ≥ 1, got ${config[k]}`);
   }
+  if (!(Number.isFinite(config.lr) && config.lr >= 0)) throw new Error(`trainModel: lr must be a finite number ≥ 0, got ${config.lr}`);
   if (config.maxLength < 2) throw new Error(`trainModel: maxLength must be ≥ 2 (an input and its target), got ${config.maxLength}`);
   if (config.mode === "lora" && !config.lora) throw new Error("trainModel: LoRA mode needs config.lora (rank, alpha, dropout, modules)");
   if (dataset.length === 0) throw new Error("trainModel: the dataset is empty");
@@ -350,4 +431,46 @@ export function makeBatch(
     lossMask: examples.map((e) => row(e.lossMask.slice(1), 0)),
     realTokens: examples.reduce((s, e) => s + Math.max(0, e.tokens.length - 1), 0),
   };
+}
+
+/**
+ * The divergence policy's GPU side: the global norm of the trained tensors (one small readback), and
+ * a copy of the parameters and AdamW moments taken before an update so a bad one can be undone.
+ */
+class UpdateGuard {
+  private readonly copies = new Map<Tensor, Tensor>();
+
+  constructor(private readonly gpu: Gpu) {}
+
+  /** ‖tensors‖₂ together; Infinity when any holds NaN/Inf or the f32 sum of squares overflows. */
+  async norm(tensors: readonly Tensor[]): Promise<number> {
+    const stats = gradNorm(this.gpu, tensors, 0);
+    const s = await this.gpu.read(stats);
+    this.gpu.release(stats);
+    return s[gradStatsIndex.nonFinite] || !Number.isFinite(s[gradStatsIndex.norm]) ? Number.POSITIVE_INFINITY : s[gradStatsIndex.norm];
+  }
+
+  save(tensors: readonly Tensor[]): void {
+    for (const t of tensors) {
+      let copy = this.copies.get(t);
+      if (!copy) {
+        copy = this.gpu.tensor(t.shape, t.dtype, "train.undo_copy");
+        this.copies.set(t, copy);
+      }
+      this.gpu.copy(t, copy);
+    }
+  }
+
+  restore(tensors: readonly Tensor[]): void {
+    for (const t of tensors) {
+      const copy = this.copies.get(t);
+      if (!copy) throw new Error("UpdateGuard.restore: no copy was saved");
+      this.gpu.copy(copy, t);
+    }
+  }
+
+  release(): void {
+    this.gpu.release(...this.copies.values());
+    this.copies.clear();
+  }
 }

@@ -2,13 +2,15 @@
  * The Export step: every file the study produced, in the formats the Python ecosystem reads — the
  * model in use (pruned) as a Hugging Face folder, the SFT and SDD adapters as PEFT folders, the
  * datasets as Alpaca JSONL, layer_distances.csv, mergekit YAML for the slice and the SLERP merge,
- * results.json and the run manifest. Saved into a folder the user picks where the browser has the
+ * results.json and the run manifest; and the experiment as a cluster recipe for the Python stack. Saved into a folder the user picks where the browser has the
  * File System Access API, else downloaded one file at a time.
  */
 import { useEffect, useState } from "react";
 import { version } from "../../package.json";
 import { studyDatasets, trainRuns } from "../experiment/experiment-plan";
 import { createManifest } from "../experiment/manifest";
+import { buildRecipe } from "../export/recipe/build-recipe";
+import { configFromCard, experimentModelRef } from "../export/recipe/recipe-model";
 import { exportModel, usePruneStep } from "../store/prune-store";
 import { restoreStudy, useStudy } from "../store/study-store";
 import { useWorkbench } from "../store/workbench-store";
@@ -43,6 +45,7 @@ export function ExportPanel() {
   const evaluation = useStudy((s) => s.evaluation);
   const [error, setError] = useState<RpcError>();
   const [saved, setSaved] = useState<string>();
+  const [cluster, setCluster] = useState({ gpus: 8, nodes: 1 });
   useEffect(() => void restoreStudy(), []);
 
   // The pruned card's name is the full model's followed by " without block(s) …" (src/worker/prune-jobs.ts).
@@ -91,6 +94,49 @@ export function ExportPanel() {
     for (const f of files ?? []) downloadFile(f.name.replaceAll("/", "__"), new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
   };
 
+  // The cluster recipe: the same experiment for the Python stack, built by the library the CLI uses.
+  const recipeFiles = (): ExportedFile[] => {
+    if (!card) return [];
+    const fullLayers = card.layers + (pruned?.count ?? 0);
+    const files = buildRecipe({
+      manifest: createManifest(experiment, version),
+      ...experimentModelRef(experiment.model),
+      config: configFromCard(card, fullLayers),
+      sourceLayers: fullLayers,
+      gpusPerNode: cluster.gpus,
+      nodes: cluster.nodes,
+      appVersion: version,
+    });
+    return files.map((f) => ({ name: `recipe/${f.path}`, bytes: new TextEncoder().encode(f.text) }));
+  };
+  const downloadRecipe = async () => {
+    setError(undefined);
+    try {
+      const files = recipeFiles();
+      if (picker) {
+        const folder = await picker.call(globalThis, { mode: "readwrite" });
+        await writeToFolder(folder, files);
+        setSaved(`${files.length} recipe files written to ${folder.name}/recipe/`);
+      } else {
+        for (const f of files) downloadFile(f.name.replaceAll("/", "__"), new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
+      }
+    } catch (e) {
+      setError({ name: (e as Error).name, message: (e as Error).message });
+    }
+  };
+  const clusterField = (key: "gpus" | "nodes", label: string) => (
+    <label>
+      {label}{" "}
+      <input
+        type="number"
+        min={1}
+        step={1}
+        value={cluster[key]}
+        onChange={(e) => setCluster({ ...cluster, [key]: Math.max(1, Math.round(Number(e.target.value)) || 1) })}
+      />
+    </label>
+  );
+
   if (!card) return <p className="note">Load a model in the Model step first.</p>;
   const listed = study();
   return (
@@ -121,6 +167,18 @@ export function ExportPanel() {
         ) : null}
         <button type="button" className={picker ? "secondary" : undefined} onClick={() => void downloadAll()}>
           Download every file
+        </button>
+      </div>
+      <h3>Cluster recipe</h3>
+      <p>
+        The same experiment at full scale on a GPU cluster with transformers, peft, trl, accelerate, vLLM, lm-eval and mergekit: a README
+        with the commands in order and the cost of each step, the scripts and their configs (the same as <code>prunelab recipe</code>).
+      </p>
+      <div className="row">
+        {clusterField("gpus", "GPUs per node")}
+        {clusterField("nodes", "nodes")}
+        <button type="button" className="secondary" onClick={() => void downloadRecipe()} data-testid="download-recipe">
+          Download cluster recipe
         </button>
       </div>
       {saved ? <p role="status">{saved}</p> : null}

@@ -5,6 +5,7 @@ import { formatBytes } from "../gpu/errors";
 import { loadModel, updateExperiment, useWorkbench } from "../store/workbench-store";
 import type { PickedFile } from "../worker/protocol";
 import { ErrorNote } from "./ErrorNote";
+import { consentToHubEndpoint } from "./hub-endpoint-consent";
 import { JobProgress } from "./JobProgress";
 import { ModelCardView } from "./ModelCardView";
 import { filesFromDrop, filesFromInput } from "./picked-files";
@@ -53,6 +54,7 @@ export function ModelPanel() {
     if (source === "demo") void loadModel({ kind: "demo" });
     else if (source === "hub") {
       const { repo, revision, endpoint } = experiment.model;
+      if (!consentToHubEndpoint(endpoint, repo.trim(), (q) => window.confirm(q))) return;
       void loadModel({ kind: "hub", repo: repo.trim(), revision: revision.trim() || "main", endpoint });
     } else void loadModel({ kind: "files", files });
   };

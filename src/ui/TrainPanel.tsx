@@ -75,6 +75,7 @@ export function TrainPanel() {
     return point;
   });
   const skipped = trainRuns.flatMap((r) => (runs[r]?.history ?? []).filter((h) => h.skipped).map((h) => ({ run: r, ...h })));
+  const rolledBack = trainRuns.flatMap((r) => (runs[r]?.history ?? []).filter((h) => h.rolledBack?.length).map((h) => ({ run: r, ...h })));
 
   return (
     <div className="panel-body">
@@ -225,6 +226,20 @@ export function TrainPanel() {
             {skipped.map((s) => (
               <li key={`${s.run}-${s.step}`}>
                 {s.run.toUpperCase()} step {s.step}: {s.skipped} (loss {String(s.loss)}, gradient norm {String(s.gradNorm)})
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {rolledBack.length > 0 ? (
+        <div className="note" role="status" data-testid="rolled-back-steps">
+          <strong>Updates undone (they broke the weights; the step was retried at half the learning rate)</strong>
+          <ul>
+            {rolledBack.map((s) => (
+              <li key={`${s.run}-${s.step}`}>
+                {s.run.toUpperCase()} step {s.step}:{" "}
+                {(s.rolledBack ?? []).map((r) => `${r.reason} at lr ${r.lr.toExponential(2)}`).join("; ")}, kept at lr{" "}
+                {s.lr.toExponential(2)}
               </li>
             ))}
           </ul>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type AlpacaRecord, parseAlpacaJsonl, toAlpacaJsonl } from "../../src/distill/alpaca-jsonl";
+import { DatasetFormatError } from "../../src/jsonl-objects";
 
 describe("Alpaca JSONL", () => {
   it("round-trips records, newlines, quotes, braces and non-ASCII text included", () => {
@@ -29,6 +30,20 @@ describe("Alpaca JSONL", () => {
     ['{"instruction":"a","output":"  "}', /line 1: "output" must be a non-empty string/],
     ["\n\n", /data\.jsonl: no records/],
   ])("%# errors name the file and line", (text, message) => {
+    expect(() => parseAlpacaJsonl(text, "data.jsonl")).toThrow(DatasetFormatError);
     expect(() => parseAlpacaJsonl(text, "data.jsonl")).toThrow(message);
+  });
+
+  it("accepts a UTF-8 BOM, and rejects invalid UTF-8 naming the line instead of reading U+FFFD", () => {
+    const line = (s: string) => new TextEncoder().encode(s);
+    const record = '{"instruction":"é","output":"b"}\n';
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...line(record)]);
+    expect(parseAlpacaJsonl(withBom, "data.jsonl")).toEqual([{ instruction: "é", input: "", output: "b" }]);
+    expect(parseAlpacaJsonl(`\uFEFF${record}`, "data.jsonl")).toHaveLength(1);
+    // Line 2 holds a lone continuation byte, line 3 an overlong encoding of "/".
+    for (const bad of [[0x80], [0xc0, 0xaf]]) {
+      const bytes = new Uint8Array([...line(record), ...line('{"instruction":"'), ...bad, ...line('","output":"b"}\n')]);
+      expect(() => parseAlpacaJsonl(bytes, "data.jsonl")).toThrow(/data\.jsonl line 2: invalid UTF-8 at byte 50/);
+    }
   });
 });

@@ -94,6 +94,23 @@ describe("LlamaConfig", () => {
     expect(() => parseLlamaConfig(json, "config.json")).toThrow(message);
   });
 
+  it.each([
+    [{ num_hidden_layers: 1e15 }, /"num_hidden_layers" is 1000000000000000, above the limit of 1024/],
+    [{ rope_theta: 1e300 }, /"rope_theta" is 1e\+300, above the limit of 1000000000000/],
+    [{ max_position_embeddings: 1e12 }, /"max_position_embeddings" is 1000000000000, above the limit of 4194304/],
+    [{ vocab_size: 2 ** 31 }, /"vocab_size" is 2147483648, above the limit/],
+    [{ hidden_size: 576 * 1024, num_attention_heads: 9 }, /"hidden_size" is 589824, above the limit of 65536/],
+  ])("refuses the absurd %j before building anything, stating the limit", (change, message) => {
+    const started = performance.now();
+    expect(() => parseLlamaConfig({ ...smolLm2, ...change }, "config.json")).toThrow(message);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("describes a 100k-deep array without overflowing the stack", () => {
+    const deep = JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    expect(() => parseLlamaConfig({ ...smolLm2, hidden_size: deep }, "config.json")).toThrow(/"hidden_size" is an array of 1/);
+  });
+
   it("rejects a config that is not an object", () => {
     expect(() => parseLlamaConfig([1], "config.json")).toThrow(/config\.json: .*must be a JSON object, got \[1\] \(array\)/);
   });

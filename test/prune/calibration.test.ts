@@ -20,7 +20,7 @@ describe("calibration sets", () => {
 
   it.each([
     ['{"text": 3}', /calib\.jsonl line 1: "text" must be a string/],
-    ['{"text": "a"}\n{"prompt": "b"}', /calib\.jsonl line 2 has neither "text" nor "instruction"/],
+    ['{"text": "a"}\n{"prompt": "b"}', /calib\.jsonl line 2: has neither "text" nor "instruction"/],
     ["{oops", /calib\.jsonl line 1: not valid JSON/],
     ["[1]", /calib\.jsonl line 1: expected a JSON object/],
   ])("names the file and line of a bad record: %j", (text, message) => {

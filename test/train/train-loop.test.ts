@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type LlamaGpu, releaseLlama, uploadLlama } from "../../src/model/llama-gpu";
 import { randomLlama } from "../../src/model/random-llama";
 import { releaseLlamaLora } from "../../src/train/llama-lora";
-import { type TrainCheckpoint, type TrainConfig, type TrainResult, trainModel } from "../../src/train/train-loop";
+import { type TrainCheckpoint, type TrainConfig, TrainingDivergedError, type TrainResult, trainModel } from "../../src/train/train-loop";
 import { testGpu } from "../gpu-harness";
 import { countingDataset, toyLoraConfig, toyShape } from "./toy-task";
 import { expectSameParameters } from "./train-fixtures";
@@ -74,6 +74,52 @@ describe("training loop", () => {
     if (result.lora) releaseLlamaLora(gpu, result.lora);
     releaseLlama(gpu, model);
   });
+
+  it("undoes an update that blows up the adapters, halves the lr and retries the step; the run ends healthy", async () => {
+    // lr 1 multiplies the adapters' norm by more than 4 at step 1; some halving of it does not.
+    const config: TrainConfig = { ...toyLoraConfig, steps: 3, lr: 1, warmupSteps: 0 };
+    const events: { step: number; reason: string; lr: number; retryLr: number }[] = [];
+    const result = await run(config, { onRollback: (e) => void events.push(e) });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThanOrEqual(4);
+    expect(events).toEqual(events.map((_, i) => ({ step: 1, reason: "exploding parameters", lr: 2 ** -i, retryLr: 2 ** -(i + 1) })));
+    expect(result.history.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(result.history[0].rolledBack).toEqual(events.map((e) => ({ reason: e.reason, lr: e.lr })));
+    expect(result.history[0].lr).toBe(2 ** -events.length);
+    expect(result.checkpoint.lrScale).toBe(2 ** -events.length);
+    expect(result.checkpoint.adamSteps).toBe(3);
+    for (const t of Object.values(result.checkpoint.parameters)) expect((t.data as Float32Array).every(Number.isFinite)).toBe(true);
+  });
+
+  it.each([1e39, 1e30])(
+    "lr %s: every retry breaks the weights too, so the run ends with TrainingDivergedError and the last good state",
+    async (lr) => {
+      const rollbacks: number[] = [];
+      const error = await run(
+        { ...toyLoraConfig, steps: 3, lr, warmupSteps: 0 },
+        { onRollback: (e) => void rollbacks.push(e.retryLr) },
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TrainingDivergedError);
+      const diverged = error as TrainingDivergedError;
+      expect(rollbacks).toEqual([lr / 2, lr / 4, lr / 8, lr / 16]);
+      expect(diverged.step).toBe(1);
+      expect(diverged.checkpoint.step).toBe(0);
+      expect(diverged.checkpoint.adamSteps).toBe(0);
+      // The last good state is the untrained adapter: B still all zero, A finite.
+      for (const [name, t] of Object.entries(diverged.checkpoint.parameters)) {
+        const values = t.data as Float32Array;
+        expect(values.every(Number.isFinite), name).toBe(true);
+        if (name.includes("lora_B"))
+          expect(
+            values.every((v) => v === 0),
+            name,
+          ).toBe(true);
+      }
+    },
+  );
 
   it("stops at a step boundary when cancelled and returns the state so far", async () => {
     const controller = new AbortController();
