@@ -5,23 +5,22 @@
  * Run: `npm run bench:analyze` (with VK_ICD_FILENAMES pointing at a Vulkan driver).
  */
 import "../src/gpu/node-globals";
+import type { Gpu } from "../src/gpu/context";
 import { acquireGpu } from "../src/gpu/device";
 import { nodeGpu } from "../src/gpu/node-gpu";
 import { llamaForward, releaseLlama, uploadLlama } from "../src/model/llama-gpu";
-import { randomLlama } from "../src/model/random-llama";
+import { type RandomLlamaShape, randomLlama } from "../src/model/random-llama";
 import { analyzeLayers } from "../src/prune/layer-analysis";
 import { benchShapes } from "./bench-shapes";
+import { isMain } from "./is-main";
 
 const batchSize = 4;
 const seqLen = Number(process.env.BENCH_SEQ_LEN ?? 64);
 const repeats = 3;
 
-const gpu = await acquireGpu(nodeGpu());
-console.log(
-  `adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16}); batch ${batchSize} × ${seqLen} tokens`,
-);
-for (const [name, shape] of Object.entries(benchShapes)) {
-  const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
+/** Milliseconds of one forward and of one analysis ("last" and "all" tokens) of the same batch, the fastest of a few runs each. */
+export async function analysisTimes(gpu: Gpu, shape: RandomLlamaShape): Promise<{ forward: number; last: number; all: number }> {
+  const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: gpu.hasF16 ? "f16" : "f32" });
   const samples = Array.from({ length: batchSize }, (_, b) =>
     Array.from({ length: seqLen }, (_, t) => (b * 31 + t * 7919 + 1) % shape.vocabSize),
   );
@@ -44,12 +43,24 @@ for (const [name, shape] of Object.entries(benchShapes)) {
     return best;
   };
   const forwardMs = await fastest(forward);
-  const timings: string[] = [];
-  for (const tokens of ["last", "all"] as const) {
-    const ms = await fastest(() => analyzeLayers(gpu, model, samples, { batchSize, tokens }));
-    timings.push(`analysis (${tokens} tokens) ${(ms / batchSize).toFixed(1)} ms/sample = ${(ms / forwardMs).toFixed(2)}× a forward`);
-  }
-  console.log(`${name}: forward ${(forwardMs / batchSize).toFixed(1)} ms/sample; ${timings.join("; ")}`);
+  const last = await fastest(() => analyzeLayers(gpu, model, samples, { batchSize, tokens: "last" }));
+  const all = await fastest(() => analyzeLayers(gpu, model, samples, { batchSize, tokens: "all" }));
   releaseLlama(gpu, model);
+  return { forward: forwardMs, last, all };
 }
-gpu.destroy();
+
+async function main() {
+  const gpu = await acquireGpu(nodeGpu());
+  console.log(
+    `adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16}); batch ${batchSize} × ${seqLen} tokens`,
+  );
+  for (const [name, shape] of Object.entries(benchShapes)) {
+    const t = await analysisTimes(gpu, shape);
+    const timing = (tokens: "last" | "all") =>
+      `analysis (${tokens} tokens) ${(t[tokens] / batchSize).toFixed(1)} ms/sample = ${(t[tokens] / t.forward).toFixed(2)}× a forward`;
+    console.log(`${name}: forward ${(t.forward / batchSize).toFixed(1)} ms/sample; ${timing("last")}; ${timing("all")}`);
+  }
+  gpu.destroy();
+}
+
+if (isMain(import.meta.url)) await main();

@@ -14,9 +14,10 @@ import { createLlamaCpuCache, llamaCpu, llamaForwardCpu } from "../src/model/lla
 import { createLlamaKvCache, type LlamaGpu, llamaForward, releaseLlama, releaseLlamaKvCache, uploadLlama } from "../src/model/llama-gpu";
 import { type RandomLlamaShape, randomLlama } from "../src/model/random-llama";
 import { benchShapes } from "./bench-shapes";
+import { isMain } from "./is-main";
 
-const promptTokens = 64;
-const decodeTokens = 32;
+const defaultPromptTokens = 64;
+const defaultDecodeTokens = 32;
 const cpuPromptTokens = 16;
 const cpuDecodeTokens = 4;
 
@@ -25,7 +26,7 @@ function tokens(n: number, vocab: number): number[] {
 }
 
 /** Kernel launches of one decode step (batch 1): each costs host time and, on CPU adapters, a fork/join of the driver's threads. */
-async function decodeDispatches(gpu: Gpu, model: LlamaGpu): Promise<number> {
+export async function decodeDispatches(gpu: Gpu, model: LlamaGpu): Promise<number> {
   const cache = createLlamaKvCache(gpu, model, 1, 2);
   const first = llamaForward(gpu, model, [[1]], { cache }).logits;
   gpu.release(first);
@@ -44,7 +45,13 @@ async function decodeDispatches(gpu: Gpu, model: LlamaGpu): Promise<number> {
 }
 
 /** Tokens/s of one prefill of `promptTokens` and of `decodeTokens` decode steps, for `batch` sequences at once. */
-async function gpuRun(gpu: Gpu, model: LlamaGpu, batch: number): Promise<{ prefill: number; decode: number; decodePerCpuSecond: number }> {
+export async function gpuRun(
+  gpu: Gpu,
+  model: LlamaGpu,
+  batch: number,
+  promptTokens = defaultPromptTokens,
+  decodeTokens = defaultDecodeTokens,
+): Promise<{ prefill: number; decode: number; decodePerCpuSecond: number }> {
   const prompt = tokens(promptTokens, model.config.vocabSize);
   const rows = Array.from({ length: batch }, () => prompt);
   const cache = createLlamaKvCache(gpu, model, batch, promptTokens + decodeTokens);
@@ -71,7 +78,7 @@ async function gpuRun(gpu: Gpu, model: LlamaGpu, batch: number): Promise<{ prefi
   return { prefill, decode, decodePerCpuSecond: (batch * decodeTokens * 1e6) / (cpu.user + cpu.system) };
 }
 
-function cpuRun(shape: RandomLlamaShape): { prefill: number; decode: number } {
+export function cpuRun(shape: RandomLlamaShape): { prefill: number; decode: number } {
   const model = llamaCpu(randomLlama(shape));
   const cache = createLlamaCpuCache(model);
   const prompt = tokens(cpuPromptTokens, shape.vocabSize);
@@ -83,25 +90,29 @@ function cpuRun(shape: RandomLlamaShape): { prefill: number; decode: number } {
   return { prefill, decode: (cpuDecodeTokens * 1000) / (performance.now() - t0) };
 }
 
-const gpu = await acquireGpu(nodeGpu());
-console.log(`adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16})`);
-console.log(
-  `batch 1; GPU: prefill ${promptTokens} tokens, decode ${decodeTokens}; CPU reference: prefill ${cpuPromptTokens}, decode ${cpuDecodeTokens}`,
-);
-const fmt = (v: number) => v.toFixed(1).padStart(7);
-for (const [name, shape] of Object.entries(benchShapes)) {
-  const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
-  await gpuRun(gpu, model, 1); // warm-up: pipelines compiled, buffers pooled
-  const g = await gpuRun(gpu, model, 1);
-  const g8 = await gpuRun(gpu, model, 8);
-  const dispatches = await decodeDispatches(gpu, model);
-  releaseLlama(gpu, model);
-  gpu.trim();
-  const c = cpuRun(shape);
+async function main() {
+  const gpu = await acquireGpu(nodeGpu());
+  console.log(`adapter: ${gpu.info.description || gpu.info.device || gpu.info.vendor} (shader-f16: ${gpu.hasF16})`);
   console.log(
-    `${name.padEnd(20)} prefill tok/s GPU ${fmt(g.prefill)} CPU ${fmt(c.prefill)} (×${(g.prefill / c.prefill).toFixed(1)})   ` +
-      `decode tok/s GPU ${fmt(g.decode)} CPU ${fmt(c.decode)} (×${(g.decode / c.decode).toFixed(1)})   batch 8 decode GPU ${fmt(g8.decode)}   ` +
-      `GPU decode tokens per CPU-second (all threads) ${fmt(g.decodePerCpuSecond)}   ${dispatches} dispatches per decode step`,
+    `batch 1; GPU: prefill ${defaultPromptTokens} tokens, decode ${defaultDecodeTokens}; CPU reference: prefill ${cpuPromptTokens}, decode ${cpuDecodeTokens}`,
   );
+  const fmt = (v: number) => v.toFixed(1).padStart(7);
+  for (const [name, shape] of Object.entries(benchShapes)) {
+    const model = uploadLlama(gpu, randomLlama(shape), { weightDtype: "f16" });
+    await gpuRun(gpu, model, 1); // warm-up: pipelines compiled, buffers pooled
+    const g = await gpuRun(gpu, model, 1);
+    const g8 = await gpuRun(gpu, model, 8);
+    const dispatches = await decodeDispatches(gpu, model);
+    releaseLlama(gpu, model);
+    gpu.trim();
+    const c = cpuRun(shape);
+    console.log(
+      `${name.padEnd(20)} prefill tok/s GPU ${fmt(g.prefill)} CPU ${fmt(c.prefill)} (×${(g.prefill / c.prefill).toFixed(1)})   ` +
+        `decode tok/s GPU ${fmt(g.decode)} CPU ${fmt(c.decode)} (×${(g.decode / c.decode).toFixed(1)})   batch 8 decode GPU ${fmt(g8.decode)}   ` +
+        `GPU decode tokens per CPU-second (all threads) ${fmt(g.decodePerCpuSecond)}   ${dispatches} dispatches per decode step`,
+    );
+  }
+  gpu.destroy();
 }
-gpu.destroy();
+
+if (isMain(import.meta.url)) await main();

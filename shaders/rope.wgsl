@@ -12,6 +12,11 @@
 //   instead of two rotations and two copies, which also split the compute pass. Threads: one per
 //   pair of q, then one per pair of k, then one per two values of v.
 //
+// Entry point `pair` (training): rotates q [rows, q_heads, head_dim] into y and k [rows, k_heads,
+//   head_dim] (bound as k_new) into y_k at the same positions, by pp.sign · angle: one launch for the
+//   two rotations of a block (forward, or backward with sign −1). Threads: one per pair of q, then one
+//   per pair of k.
+//
 // Precision: the angle is f32(position) · inv_freq rounded to f32, as Hugging Face computes it, so
 // its absolute error grows with the position (about position · inv_freq · 6e-8 rad: 2e-3 rad at
 // position 32,768 for inv_freq 1); sin and cos of that f32 angle are then accurate to ~1e-7 (see
@@ -48,6 +53,19 @@ struct CacheParams {
 @group(0) @binding(7) var<storage, read> v_new: array<f32>;
 @group(0) @binding(8) var<storage, read_write> cache_k: array<f32>;
 @group(0) @binding(9) var<storage, read_write> cache_v: array<f32>;
+
+struct PairParams {
+  q_pairs: u32,
+  k_pairs: u32,
+  q_heads: u32,
+  k_heads: u32,
+  half_dim: u32,
+  interleaved: u32,
+  sign: f32,
+}
+
+@group(0) @binding(10) var<uniform> pp: PairParams;
+@group(0) @binding(11) var<storage, read_write> y_k: array<f32>;
 
 const WG: u32 = 64u;
 // π/2 in three parts of 7 significant bits (the last rounded), so k · PIO2_1 and k · PIO2_2 are exact
@@ -97,18 +115,23 @@ fn rotated(a: f32, b: f32, position: u32, i: u32, sign: f32) -> vec2f {
   return vec2f(a * sc.y - b * s, a * s + b * sc.y);
 }
 
+// Pair e of x (rows of `heads` heads, each of 2·half_dim values) rotated into the same place of y.
+fn rotate_x_into_y(e: u32, half_dim: u32, heads: u32, interleaved: u32, sign: f32) {
+  let i = e % half_dim;
+  let head = e / half_dim;
+  let ix = pair_indices(head * 2u * half_dim, i, half_dim, interleaved);
+  let r = rotated(x[ix.x], x[ix.y], positions[head / heads], i, sign);
+  y[ix.x] = r.x;
+  y[ix.y] = r.y;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let e = (wid.y * nwg.x + wid.x) * WG + tid;
   if (e >= p.pairs) {
     return;
   }
-  let i = e % p.half_dim;
-  let head = e / p.half_dim;
-  let ix = pair_indices(head * 2u * p.half_dim, i, p.half_dim, p.interleaved);
-  let r = rotated(x[ix.x], x[ix.y], positions[head / p.heads], i, p.sign);
-  y[ix.x] = r.x;
-  y[ix.y] = r.y;
+  rotate_x_into_y(e, p.half_dim, p.heads, p.interleaved, p.sign);
 }
 
 @compute @workgroup_size(WG)
@@ -116,12 +139,7 @@ fn qkv_into_cache(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let e = (wid.y * nwg.x + wid.x) * WG + tid;
   let head_len = 2u * pc.half_dim;
   if (e < pc.q_pairs) {
-    let i = e % pc.half_dim;
-    let head = e / pc.half_dim;
-    let ix = pair_indices(head * head_len, i, pc.half_dim, pc.interleaved);
-    let r = rotated(x[ix.x], x[ix.y], positions[head / pc.q_heads], i, 1.0);
-    y[ix.x] = r.x;
-    y[ix.y] = r.y;
+    rotate_x_into_y(e, pc.half_dim, pc.q_heads, pc.interleaved, 1.0);
     return;
   }
   // Row `row` = b · new_tokens + t of the new tokens goes to cache row b · max_tokens + past + t.
@@ -148,4 +166,23 @@ fn qkv_into_cache(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let dst = ((row / pc.new_tokens) * pc.max_tokens + pc.past + row % pc.new_tokens) * row_len + j % row_len;
   cache_v[dst] = v_new[j];
   cache_v[dst + 1u] = v_new[j + 1u];
+}
+
+@compute @workgroup_size(WG)
+fn pair(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let e = (wid.y * nwg.x + wid.x) * WG + tid;
+  if (e < pp.q_pairs) {
+    rotate_x_into_y(e, pp.half_dim, pp.q_heads, pp.interleaved, pp.sign);
+    return;
+  }
+  let f = e - pp.q_pairs;
+  if (f >= pp.k_pairs) {
+    return;
+  }
+  let i = f % pp.half_dim;
+  let head = f / pp.half_dim;
+  let ix = pair_indices(head * 2u * pp.half_dim, i, pp.half_dim, pp.interleaved);
+  let r = rotated(k_new[ix.x], k_new[ix.y], positions[head / pp.k_heads], i, pp.sign);
+  y_k[ix.x] = r.x;
+  y_k[ix.y] = r.y;
 }

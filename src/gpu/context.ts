@@ -134,15 +134,15 @@ export class Gpu {
   write(t: Tensor, bytes: Uint8Array): void {
     const size = Math.ceil(bytes.byteLength / 4) * 4;
     if (!this.encoder) {
-      if (size === bytes.byteLength) this.device.queue.writeBuffer(t.buffer, 0, bytes);
-      else this.device.queue.writeBuffer(t.buffer, 0, padTo(bytes, size));
+      if (size === bytes.byteLength) this.device.queue.writeBuffer(t.buffer, t.offset ?? 0, bytes);
+      else this.device.queue.writeBuffer(t.buffer, t.offset ?? 0, padTo(bytes, size));
       return;
     }
     const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: `stage ${t.label}` });
     new Uint8Array(staging.getMappedRange()).set(bytes);
     staging.unmap();
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(staging, 0, t.buffer, 0, size);
+    this.commandEncoder().copyBufferToBuffer(staging, 0, t.buffer, t.offset ?? 0, size);
     this.staging.push(staging);
   }
 
@@ -151,9 +151,9 @@ export class Gpu {
     return this.upload(new Uint16Array(new Float16Array(data).buffer), shape, "f16", label);
   }
 
-  /** Returns the buffer to the pool. The tensor must not be used afterwards. */
+  /** Returns the buffer to the pool (views: nothing; their parent owns it). The tensor must not be used afterwards. */
   release(...tensors: (Tensor | undefined)[]): void {
-    for (const t of tensors) if (t) this.pool.release(t.buffer);
+    for (const t of tensors) if (t && !t.parent) this.pool.release(t.buffer);
   }
 
   /** Records one kernel launch into the pending batch. */
@@ -177,7 +177,7 @@ export class Gpu {
       } else {
         const t = d.bindings[res.name];
         if (!t) throw new Error(`${d.op}: no tensor bound to '${res.name}'`);
-        entries.push({ binding, resource: { buffer: t.buffer, offset: 0, size: tensorBytes(t.shape, t.dtype) } });
+        entries.push({ binding, resource: { buffer: t.buffer, offset: t.offset ?? 0, size: tensorBytes(t.shape, t.dtype) } });
       }
     }
     // Validation is watched once per batch (see commandEncoder): a scope per launch cost as much host
@@ -194,7 +194,7 @@ export class Gpu {
   /** Copies `bytes` from one tensor to another (outside any compute pass). */
   copy(src: Tensor, dst: Tensor, bytes = tensorBytes(src.shape, src.dtype), srcOffset = 0, dstOffset = 0): void {
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.commandEncoder().copyBufferToBuffer(src.buffer, (src.offset ?? 0) + srcOffset, dst.buffer, (dst.offset ?? 0) + dstOffset, bytes);
   }
 
   /** Submits everything recorded so far. */
@@ -229,7 +229,7 @@ export class Gpu {
       label: `read ${t.label}`,
     });
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    this.commandEncoder().copyBufferToBuffer(t.buffer, t.offset ?? 0, staging, 0, bytes);
     this.flush();
     try {
       await this.waitFor(staging.mapAsync(GPUMapMode.READ));

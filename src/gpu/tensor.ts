@@ -7,6 +7,10 @@ export interface Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly label: string;
+  /** Set on a view into another tensor's buffer (src/gpu/arena.ts): its byte offset there (a multiple of 256). */
+  readonly offset?: number;
+  /** The tensor that owns the buffer of a view; releasing a view releases nothing. */
+  readonly parent?: Tensor;
 }
 
 export const bytesPerElement: Record<DType, number> = { f32: 4, f16: 2, u32: 4, i32: 4 };

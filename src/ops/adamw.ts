@@ -1,5 +1,6 @@
 /** AdamW with decoupled weight decay and bias correction, in place on the GPU, and its CPU reference. */
 import shader from "../../shaders/adamw.wgsl?raw";
+import { createArena, sameLayout, wholeArena } from "../gpu/arena";
 import type { Gpu } from "../gpu/context";
 import { grid } from "../gpu/grid";
 import { describe, expectShape, numel, type Tensor } from "../gpu/tensor";
@@ -27,6 +28,49 @@ export interface AdamWState {
 
 export function createAdamWState(gpu: Gpu, param: Tensor): AdamWState {
   return { m: gpu.zeros(param.shape, "f32", `${param.label}.adam_m`), v: gpu.zeros(param.shape, "f32", `${param.label}.adam_v`) };
+}
+
+/**
+ * Moments for each parameter; when the parameters are the views of one arena, the moments are too
+ * (same layout), so that `adamwSteps` updates them all in one launch.
+ */
+export function createAdamWStates(gpu: Gpu, params: readonly Tensor[]): AdamWState[] {
+  if (wholeArena(params)) {
+    const parts = (which: string) => params.map((p) => ({ shape: p.shape, label: `${p.label}.adam_${which}` }));
+    const m = createArena(gpu, parts("m"), "adam_m.arena");
+    const v = createArena(gpu, parts("v"), "adam_v.arena");
+    if (m && v) return params.map((_, i) => ({ m: m.views[i], v: v.views[i] }));
+    gpu.release(m?.arena, v?.arena);
+  }
+  return params.map((p) => createAdamWState(gpu, p));
+}
+
+/** Frees the moments made by `createAdamWStates` (and their arenas). */
+export function releaseAdamWStates(gpu: Gpu, states: readonly AdamWState[]): void {
+  for (const s of states) gpu.release(s.m, s.v, s.m.parent, s.v.parent);
+}
+
+/**
+ * `adamwStep` for each (param, grad, state): one launch over the arenas when params, grads and both
+ * moments are each the views of one arena, all laid out alike; else one launch per tensor. The same
+ * update per element either way (the arenas' gaps are zero and stay zero).
+ */
+export function adamwSteps(
+  gpu: Gpu,
+  params: readonly Tensor[],
+  grads: readonly Tensor[],
+  states: readonly AdamWState[],
+  hp: AdamWHyperparameters,
+  step: number,
+  gradStats?: Tensor,
+): void {
+  const arenas = [params, grads, states.map((s) => s.m), states.map((s) => s.v)].map(wholeArena);
+  const [p, g, m, v] = arenas;
+  if (p && g && m && v && arenas.every((a) => a && sameLayout(p, a))) {
+    adamwStep(gpu, p, g, { m, v }, hp, step, gradStats);
+    return;
+  }
+  for (const [i, param] of params.entries()) adamwStep(gpu, param, grads[i], states[i], hp, step, gradStats);
 }
 
 /**

@@ -3,6 +3,7 @@
  * GPU: the trainer reads the result (or hands it to `adamwStep`) without stalling the queue.
  */
 import shader from "../../shaders/grad-norm.wgsl?raw";
+import { wholeArena } from "../gpu/arena";
 import type { Gpu } from "../gpu/context";
 import { grid } from "../gpu/grid";
 import { describe, expectShape, numel, type Tensor } from "../gpu/tensor";
@@ -18,9 +19,12 @@ const chunk = 256 * 16;
  * The scale is min(1, maxNorm / (norm + 1e-6)) as in torch.nn.utils.clip_grad_norm_; maxNorm ≤ 0
  * means no clipping (scale 1).
  */
-export function gradNorm(gpu: Gpu, grads: readonly Tensor[], maxNorm = 0): Tensor {
-  if (grads.length === 0) throw new Error("gradNorm: no gradient tensors given");
-  for (const g of grads) if (g.dtype !== "f32") throw new Error(`gradNorm: gradient ${describe(g)} must be f32`);
+export function gradNorm(gpu: Gpu, tensors: readonly Tensor[], maxNorm = 0): Tensor {
+  if (tensors.length === 0) throw new Error("gradNorm: no gradient tensors given");
+  for (const g of tensors) if (g.dtype !== "f32") throw new Error(`gradNorm: gradient ${describe(g)} must be f32`);
+  // All the views of one arena: one launch over it (its gaps are zero and add nothing).
+  const arena = wholeArena(tensors);
+  const grads = arena ? [arena] : tensors;
   const counts = grads.map((g) => Math.ceil(numel(g.shape) / chunk));
   const total = counts.reduce((a, b) => a + b, 0);
   const partials = gpu.tensor([Math.max(1, total), 2], "f32", "grad_norm.partials");

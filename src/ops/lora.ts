@@ -100,7 +100,8 @@ export function loraLinearBackward(
   weight: Tensor,
   adapter: LoraAdapter,
   saved: LoraSaved,
-  into?: { da: Tensor; db: Tensor },
+  /** Gradients to add into in place (micro-batches accumulate); dx too when given (the residual stream's). */
+  into?: { da: Tensor; db: Tensor; dx?: Tensor },
 ): LoraGradients {
   const op = "loraLinearBackward";
   const s = loraShape(op, saved.x, weight, adapter, saved.dropout);
@@ -109,12 +110,13 @@ export function loraLinearBackward(
   if (into) {
     expectShape(op, "into.da", into.da, adapter.a.shape);
     expectShape(op, "into.db", into.db, adapter.b.shape);
+    if (into.dx) expectShape(op, "into.dx", into.dx, saved.x.shape);
   }
   const dy2 = reshape(dy, [s.tokens, s.outFeatures]);
   const x2 = reshape(saved.x, [s.tokens, s.inFeatures]);
   const db = matmul(gpu, dy2, saved.h, { transA: true, alpha: s.scale, accumulate: into?.db });
   const dh = matmul(gpu, dy2, adapter.b, { alpha: s.scale });
-  const dx = matmul(gpu, dy2, weight);
+  const dx = matmul(gpu, dy2, weight, { accumulate: into?.dx && reshape(into.dx, [s.tokens, s.inFeatures]) });
   const xd = saved.dropout ? loraDropout(gpu, x2, saved.dropout) : x2;
   const da = matmul(gpu, dh, xd, { transA: true, accumulate: into?.da });
   if (saved.dropout) {

@@ -2,7 +2,7 @@
 import shader from "../../shaders/rope.wgsl?raw";
 import type { Gpu } from "../gpu/context";
 import { grid } from "../gpu/grid";
-import { expectShape, type Tensor } from "../gpu/tensor";
+import { expectShape, numel, type Tensor } from "../gpu/tensor";
 import { checkKvWrite, type KvCache } from "./attention";
 
 /** Llama 3.1's frequency scaling (HF `rope_scaling` with rope_type "llama3"); the op owns it, the config parser fills it. */
@@ -64,15 +64,58 @@ export function ropeBackward(gpu: Gpu, dy: Tensor, positions: Tensor, invFreq: T
   return rotate(gpu, "ropeBackward", dy, positions, invFreq, interleaved, -1);
 }
 
-function rotate(gpu: Gpu, op: string, x: Tensor, positions: Tensor, invFreq: Tensor, interleaved: boolean, sign: number): Tensor {
+/**
+ * `rope` of q [rows, qHeads, D] and of k [rows, kHeads, D] at the same positions (u32 [rows], or the
+ * leading dimensions split as in `rope`) in one launch; sign −1 gives both `ropeBackward`s.
+ */
+export function ropePair(
+  gpu: Gpu,
+  q: Tensor,
+  k: Tensor,
+  positions: Tensor,
+  invFreq: Tensor,
+  interleaved: boolean,
+  sign: 1 | -1 = 1,
+): [Tensor, Tensor] {
+  const op = sign > 0 ? "ropePair" : "ropePairBackward";
+  checkRotation(op, q, positions, invFreq);
+  checkRotation(op, k, positions, invFreq);
+  const [qHeads, headDim] = q.shape.slice(-2);
+  const kHeads = k.shape.at(-2) as number;
+  if (k.shape.at(-1) !== headDim) throw new Error(`${op}: q and k head dimensions differ (${headDim} vs ${k.shape.at(-1)})`);
+  const yq = gpu.tensor(q.shape, "f32", `${op}.q`);
+  const yk = gpu.tensor(k.shape, "f32", `${op}.k`);
+  const half = headDim / 2;
+  const qPairs = numel(q.shape) / 2;
+  const kPairs = numel(k.shape) / 2;
+  gpu.dispatch({
+    op: `rope.pair_${sign > 0 ? "forward" : "backward"}`,
+    shader,
+    entryPoint: "pair",
+    uniforms: {
+      pp: { q_pairs: qPairs, k_pairs: kPairs, q_heads: qHeads, k_heads: kHeads, half_dim: half, interleaved: interleaved ? 1 : 0, sign },
+    },
+    bindings: { x: q, k_new: k, positions, inv_freq: invFreq, y: yq, y_k: yk },
+    workgroups: grid(Math.ceil((qPairs + kPairs) / 64)),
+  });
+  return [yq, yk];
+}
+
+/** Shape and type checks shared by the rotations: x [..., heads, headDim] f32, positions its leading dims. */
+function checkRotation(op: string, x: Tensor, positions: Tensor, invFreq: Tensor): void {
   if (x.shape.length < 3) throw new Error(`${op}: x has shape [${x.shape.join(", ")}], expected [..., heads, headDim]`);
-  const [heads, headDim] = x.shape.slice(-2);
-  const rows = x.shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  const headDim = x.shape.at(-1) as number;
   if (headDim % 2 !== 0) throw new Error(`${op}: x has shape [${x.shape.join(", ")}], head dimension ${headDim} is odd`);
   if (x.dtype !== "f32") throw new Error(`${op}: x is ${x.dtype}, expected f32`);
   expectShape(op, "positions", positions, x.shape.slice(0, -2));
   if (positions.dtype !== "u32") throw new Error(`${op}: positions is ${positions.dtype}, expected u32`);
   expectShape(op, "invFreq", invFreq, [headDim / 2]);
+}
+
+function rotate(gpu: Gpu, op: string, x: Tensor, positions: Tensor, invFreq: Tensor, interleaved: boolean, sign: number): Tensor {
+  checkRotation(op, x, positions, invFreq);
+  const [heads, headDim] = x.shape.slice(-2);
+  const rows = x.shape.slice(0, -2).reduce((a, b) => a * b, 1);
   const y = gpu.tensor(x.shape, "f32", `${op}.y`);
   const pairs = (rows * heads * headDim) / 2;
   gpu.dispatch({

@@ -6,19 +6,20 @@
  * every weight (full mode, f32 weights) or for the LoRA adapters only (frozen base). Each activation
  * is released as soon as its last use is recorded, so memory falls as backward descends.
  */
+import { createArena } from "../gpu/arena";
 import type { Gpu } from "../gpu/context";
 import { reshape, type Tensor } from "../gpu/tensor";
 import { type LlamaGpu, type LlamaLayerWeight, layerWeights } from "../model/llama-gpu";
 import { attentionBackward } from "../ops/attention";
 import { crossEntropy, crossEntropyBackward } from "../ops/cross-entropy";
 import { embeddingBackward } from "../ops/embedding";
-import { type LoraAdapter, loraLinearBackward } from "../ops/lora";
+import { loraLinearBackward } from "../ops/lora";
 import { matmul } from "../ops/matmul";
 import { rmsNorm, rmsNormBackward } from "../ops/rmsnorm";
-import { ropeBackward } from "../ops/rope";
+import { ropePair } from "../ops/rope";
 import { swiglu, swigluBackward } from "../ops/swiglu";
 import { addInto } from "./add-into";
-import type { LlamaLora, LoraModule } from "./llama-lora";
+import { adapterMatrices, type LlamaLora, type LoraModule } from "./llama-lora";
 import { adapterDropout, type TrainActivations, type TrainBatch } from "./llama-train-forward";
 
 export type LayerGradients = Record<LlamaLayerWeight, Tensor>;
@@ -33,6 +34,8 @@ export interface FullGradients {
 
 export interface LoraModelGradients {
   layers: Partial<Record<LoraModule, { da: Tensor; db: Tensor }>>[];
+  /** The buffer the gradients are views into, laid out as the adapters' arena, when they have one. */
+  arena?: Tensor;
 }
 
 export type Gradients = { mode: "full"; grads: FullGradients } | { mode: "lora"; lora: LlamaLora; grads: LoraModelGradients };
@@ -70,15 +73,27 @@ export function createFullGradients(gpu: Gpu, model: LlamaGpu): FullGradients {
 }
 
 export function createLoraGradients(gpu: Gpu, lora: LlamaLora): LoraModelGradients {
-  return {
-    layers: lora.layers.map((adapters) => {
-      const g: LoraModelGradients["layers"][number] = {};
-      for (const [m, a] of Object.entries(adapters) as [LoraModule, LoraAdapter][]) {
-        g[m] = { da: gpu.zeros(a.a.shape, "f32", `${a.a.label}.grad`), db: gpu.zeros(a.b.shape, "f32", `${a.b.label}.grad`) };
-      }
-      return g;
-    }),
-  };
+  // Laid out as the adapters (when they are packed), so that AdamW pairs them element for element.
+  const matrices = adapterMatrices(lora);
+  const packed = lora.arena
+    ? createArena(
+        gpu,
+        matrices.map((m) => ({ shape: m.tensor.shape, label: `${m.tensor.label}.grad` })),
+        "lora.grad_arena",
+      )
+    : undefined;
+  const grads = matrices.map((m, i) => packed?.views[i] ?? gpu.zeros(m.tensor.shape, "f32", `${m.tensor.label}.grad`));
+  const layers: LoraModelGradients["layers"] = lora.layers.map(() => ({}));
+  matrices.forEach((m, i) => {
+    if (m.matrix === "a") layers[m.layer][m.module] = { da: grads[i], db: grads[i + 1] };
+  });
+  return { layers, arena: packed?.arena };
+}
+
+/** Frees the gradients (and their arena). */
+export function releaseGradients(gpu: Gpu, g: Gradients): void {
+  gpu.release(...gradientList(g));
+  if (g.mode === "lora") gpu.release(g.grads.arena);
 }
 
 /** Every gradient tensor once (a tied head is not repeated), in a fixed order. */
@@ -178,8 +193,8 @@ function headBackward(
   }
   const dHidden = dHf ?? (dHfSingle as Tensor);
   gpu.release(hf);
-  const { dx, dw } = rmsNormBackward(gpu, dHidden, model.norm, { x: acts.final, rstd });
-  if (full) addInto(gpu, full.norm, dw);
+  const { dx, dw } = rmsNormBackward(gpu, dHidden, model.norm, { x: acts.final, rstd }, { weightGrad: full !== undefined });
+  if (full && dw) addInto(gpu, full.norm, dw);
   gpu.release(dw, dHidden, rstd, acts.final);
   return { dx, lossParts };
 }
@@ -192,31 +207,32 @@ function layerBackward(gpu: Gpu, model: LlamaGpu, acts: TrainActivations, l: num
   const n = acts.batch * acts.length;
   const full = gradients.mode === "full" ? gradients.grads.layers[l] : undefined;
   /** dy [n, out] of the projection of `input` [n, in]; the input's gradient, added into `into` when given. */
-  const projectBackward = (m: LoraModule, dy: Tensor, input: Tensor, into?: Tensor): Tensor => {
+  const projectBackward = (m: LoraModule, dy: Tensor, input: Tensor | undefined, into?: Tensor): Tensor => {
     const w = layer[m];
     const adapter = gradients.mode === "lora" ? gradients.lora.layers[l][m] : undefined;
     const adapterGrads = gradients.mode === "lora" ? gradients.grads.layers[l][m] : undefined;
     const h = a.loraH[m];
-    if (adapter && adapterGrads && h) {
-      const { dx } = loraLinearBackward(gpu, dy, w, adapter, { x: input, h, dropout: adapterDropout(acts.lora, l, m) }, adapterGrads);
+    if (adapter && adapterGrads && h && input) {
+      const saved = { x: input, h, dropout: adapterDropout(acts.lora, l, m) };
+      const { dx } = loraLinearBackward(gpu, dy, w, adapter, saved, { ...adapterGrads, dx: into });
       gpu.release(h);
-      if (!into) return dx;
-      addInto(gpu, into, dx);
-      gpu.release(dx);
-      return into;
+      return dx;
     }
-    if (full) matmul(gpu, dy, input, { transA: true, accumulate: full[m] });
+    if (full && input) matmul(gpu, dy, input, { transA: true, accumulate: full[m] });
     return matmul(gpu, dy, w, { accumulate: into });
   };
+  // dx is added into the residual stream's gradient by the kernel itself; dw only where the norm trains.
   const normBackward = (dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor, grad: Tensor | undefined, into: Tensor) => {
-    const { dx, dw } = rmsNormBackward(gpu, dy, w, { x, rstd });
-    if (grad) addInto(gpu, grad, dw);
-    addInto(gpu, into, dx);
-    gpu.release(rstd, dx, dw);
+    const { dw } = rmsNormBackward(gpu, dy, w, { x, rstd }, { accumulateDx: into, weightGrad: grad !== undefined });
+    if (grad && dw) addInto(gpu, grad, dw);
+    gpu.release(rstd, dw);
   };
+  /** Whether projectBackward reads the projection's input: for its weight's or its adapter's gradient. */
+  const needsInput = (m: LoraModule) => full !== undefined || a.loraH[m] !== undefined;
 
   // MLP: next = mid + down(swiglu(gate(h2), up(h2))), h2 = norm(mid). dOut becomes d(mid) in place.
-  const act = swiglu(gpu, a.gate, a.up);
+  // The SwiGLU product is recomputed only when down's weight or adapter gradient needs it.
+  const act = needsInput("down") ? swiglu(gpu, a.gate, a.up) : undefined;
   const dAct = projectBackward("down", dOut, act);
   gpu.release(act);
   const { dGate, dUp } = swigluBackward(gpu, dAct, a.gate, a.up);
@@ -238,8 +254,15 @@ function layerBackward(gpu: Gpu, model: LlamaGpu, acts: TrainActivations, l: num
     window: model.config.slidingWindow,
   });
   gpu.release(dAttn, a.q, a.k, a.v, a.out, a.lse);
-  const dqRaw = ropeBackward(gpu, reshape(dq, [n, hq, hd]), acts.positions, model.invFreq, model.config.ropeInterleaved);
-  const dkRaw = ropeBackward(gpu, reshape(dk, [n, hkv, hd]), acts.positions, model.invFreq, model.config.ropeInterleaved);
+  const [dqRaw, dkRaw] = ropePair(
+    gpu,
+    reshape(dq, [n, hq, hd]),
+    reshape(dk, [n, hkv, hd]),
+    acts.positions,
+    model.invFreq,
+    model.config.ropeInterleaved,
+    -1,
+  );
   gpu.release(dq, dk);
   const n1 = rmsNorm(gpu, a.x, layer.inputNorm, eps);
   let dh1 = projectBackward("q", reshape(dqRaw, [n, hq * hd]), n1.y);

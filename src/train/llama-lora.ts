@@ -2,7 +2,9 @@
  * LoRA adapters over a whole Llama: which projections get one, their creation (seeded, PEFT's
  * initialisation) and their names in PEFT's `adapter_model.safetensors` layout.
  */
+import { createArena } from "../gpu/arena";
 import type { Gpu } from "../gpu/context";
+import type { Tensor } from "../gpu/tensor";
 import type { LlamaGpu } from "../model/llama-gpu";
 import { createLoraAdapter, type LoraAdapter } from "../ops/lora";
 
@@ -39,6 +41,19 @@ export interface LlamaLora {
   config: LoraConfig;
   /** One entry per block of the model it was made for. */
   layers: LayerAdapters[];
+  /** The buffer every adapter matrix is a view into (src/gpu/arena.ts), when they fit one binding. */
+  arena?: Tensor;
+}
+
+/** Each adapter's A and B in a fixed order (block, module, A then B): the layout of the arena and its gradients'. */
+export function adapterMatrices(
+  lora: Pick<LlamaLora, "layers">,
+): { layer: number; module: LoraModule; matrix: "a" | "b"; tensor: Tensor }[] {
+  return lora.layers.flatMap((layer, l) =>
+    (Object.entries(layer) as [LoraModule, LoraAdapter][]).flatMap(([module, adapter]) =>
+      (["a", "b"] as const).map((matrix) => ({ layer: l, module, matrix, tensor: adapter[matrix] })),
+    ),
+  );
 }
 
 export function createLlamaLora(gpu: Gpu, model: LlamaGpu, config: LoraConfig, seed: number): LlamaLora {
@@ -62,11 +77,26 @@ export function createLlamaLora(gpu: Gpu, model: LlamaGpu, config: LoraConfig, s
     }
     return adapters;
   });
-  return { config, layers };
+  // Moved into one arena, so that AdamW and the gradient norm run once over all adapters (a copy each, once).
+  const matrices = adapterMatrices({ layers });
+  const packed = createArena(
+    gpu,
+    matrices.map((m) => ({ shape: m.tensor.shape, label: m.tensor.label })),
+    "lora.arena",
+  );
+  if (!packed) return { config, layers };
+  matrices.forEach((m, i) => {
+    gpu.copy(m.tensor, packed.views[i]);
+    gpu.release(m.tensor);
+    const adapter = layers[m.layer][m.module] as LoraAdapter;
+    layers[m.layer][m.module] = { ...adapter, [m.matrix]: packed.views[i] };
+  });
+  return { config, layers, arena: packed.arena };
 }
 
 export function releaseLlamaLora(gpu: Gpu, lora: LlamaLora): void {
   for (const layer of lora.layers) for (const a of Object.values(layer)) gpu.release(a.a, a.b);
+  gpu.release(lora.arena);
 }
 
 /** A distinct u32 for each (seed, layer, module): adapter initialisation and dropout masks. */

@@ -15,7 +15,7 @@ import { embedding } from "../ops/embedding";
 import { type LoraDropout, loraLinear } from "../ops/lora";
 import { matmul } from "../ops/matmul";
 import { rmsNorm } from "../ops/rmsnorm";
-import { rope } from "../ops/rope";
+import { ropePair } from "../ops/rope";
 import { swiglu } from "../ops/swiglu";
 import { addInto } from "./add-into";
 import { type LlamaLora, type LoraModule, moduleSeed } from "./llama-lora";
@@ -113,13 +113,19 @@ export function llamaTrainForward(gpu: Gpu, model: LlamaGpu, batch: TrainBatch, 
   let x = embedding(gpu, ids, model.embed.chunks[0]);
   const layers = model.layers.map((layer, l): LayerActivations => {
     const loraH: LayerActivations["loraH"] = {};
-    const project = (m: LoraModule, input: Tensor) => {
+    /** input·Wᵀ (with the adapter, if any); plus `residual` when given, which stays as it was. */
+    const project = (m: LoraModule, input: Tensor, residual?: Tensor) => {
       const adapter = lora?.lora.layers[l][m];
       const w = layer[m];
-      if (!adapter) return matmul(gpu, input, w, { transB: true });
+      if (!adapter) {
+        // The residual add rides on the product's accumulate path: a copy instead of an addInto launch.
+        const into = residual && gpu.tensor(residual.shape, "f32", "train.residual");
+        if (residual && into) gpu.copy(residual, into);
+        return matmul(gpu, input, w, { transB: true, accumulate: into });
+      }
       const { y, saved } = loraLinear(gpu, input, w, adapter, adapterDropout(lora, l, m));
       loraH[m] = saved.h;
-      return y;
+      return residual ? addInto(gpu, y, residual) : y;
     };
     const h1 = normed(gpu, x, layer.inputNorm, eps);
     // Qwen2's frozen biases shift the outputs only, so the backward needs nothing of them.
@@ -127,24 +133,23 @@ export function llamaTrainForward(gpu: Gpu, model: LlamaGpu, batch: TrainBatch, 
       const y = project(m, h1);
       return layer.bias ? addBias(gpu, y, layer.bias[m]) : y;
     };
-    const rotated = (m: "q" | "k", heads: number) => {
-      const raw = reshape(projectBiased(m), [n, heads, hd]);
-      const out = rope(gpu, raw, positions, model.invFreq, config.ropeInterleaved);
-      gpu.release(raw);
-      return reshape(out, [b, t, heads, hd]);
-    };
-    const q = rotated("q", hq);
-    const k = rotated("k", hkv);
+    // q and k rotated in one launch.
+    const qRaw = reshape(projectBiased("q"), [n, hq, hd]);
+    const kRaw = reshape(projectBiased("k"), [n, hkv, hd]);
+    const [qRot, kRot] = ropePair(gpu, qRaw, kRaw, positions, model.invFreq, config.ropeInterleaved);
+    gpu.release(qRaw, kRaw);
+    const q = reshape(qRot, [b, t, hq, hd]);
+    const k = reshape(kRot, [b, t, hkv, hd]);
     const v = reshape(projectBiased("v"), [b, t, hkv, hd]);
     gpu.release(h1);
     const { out, lse } = attention(gpu, q, k, v, { window: config.slidingWindow });
-    const mid = addInto(gpu, project("o", reshape(out, [n, hq * hd])), x);
+    const mid = project("o", reshape(out, [n, hq * hd]), x);
     const h2 = normed(gpu, mid, layer.postNorm, eps);
     const gate = project("gate", h2);
     const up = project("up", h2);
     gpu.release(h2);
     const act = swiglu(gpu, gate, up);
-    const next = addInto(gpu, project("down", act), mid);
+    const next = project("down", act, mid);
     gpu.release(act);
     const saved = { x, mid, q, k, v, out, lse, gate, up, loraH };
     x = next;

@@ -21,10 +21,18 @@ import type { Gpu } from "../gpu/context";
 import type { Tensor } from "../gpu/tensor";
 import type { HostTensor } from "../model/host-tensor";
 import type { LlamaGpu } from "../model/llama-gpu";
-import { type AdamWState, adamwDefaults, adamwStep, createAdamWState } from "../ops/adamw";
+import { type AdamWState, adamwDefaults, adamwSteps, createAdamWStates, releaseAdamWStates } from "../ops/adamw";
 import { gradNorm, gradStatsIndex } from "../ops/grad-norm";
 import { mulberry32 } from "../seeded-random";
-import { createFullGradients, createLoraGradients, type Gradients, gradientList, llamaBackward, lossSum } from "./llama-backward";
+import {
+  createFullGradients,
+  createLoraGradients,
+  type Gradients,
+  gradientList,
+  llamaBackward,
+  lossSum,
+  releaseGradients,
+} from "./llama-backward";
 import { createLlamaLora, type LlamaLora, type LoraConfig } from "./llama-lora";
 import { llamaTrainForward, type TrainBatch } from "./llama-train-forward";
 import { readTensors, type TrainedParameter, trainedParameters, writeTensors } from "./parameters";
@@ -194,7 +202,11 @@ export async function trainModel(
   const named = (list: TrainedParameter[], pick: (p: TrainedParameter) => Tensor) => list.map((p) => ({ name: p.name, tensor: pick(p) }));
   let gradients = newGradients();
   let params = trainedParameters(model, gradients);
-  const adam = new Map<string, AdamWState>(params.map((p) => [p.name, createAdamWState(gpu, p.param)]));
+  const adamStates = createAdamWStates(
+    gpu,
+    params.map((p) => p.param),
+  );
+  const adam = new Map<string, AdamWState>(params.map((p, i) => [p.name, adamStates[i]]));
   const states = (which: "m" | "v") => params.map((p) => ({ name: p.name, tensor: (adam.get(p.name) as AdamWState)[which] }));
   let step = 0;
   let adamSteps = 0;
@@ -283,7 +295,16 @@ export async function trainModel(
         });
         guard.save(state);
         adamSteps++;
-        for (const p of params) adamwStep(gpu, p.param, p.grad, adam.get(p.name) as AdamWState, { ...hp, lr }, adamSteps, stats);
+        // One launch for all LoRA adapters (they, their gradients and moments are arenas); one per tensor otherwise.
+        adamwSteps(
+          gpu,
+          params.map((p) => p.param),
+          params.map((p) => p.grad),
+          params.map((p) => adam.get(p.name) as AdamWState),
+          { ...hp, lr },
+          adamSteps,
+          stats,
+        );
         const normAfter = await guard.norm(params.map((p) => p.param));
         const reason: DivergenceReason | undefined = !Number.isFinite(normAfter)
           ? "non-finite parameters"
@@ -293,14 +314,15 @@ export async function trainModel(
         if (reason) {
           guard.restore(state);
           adamSteps--;
-          gpu.release(stats, ...parts, ...grads);
+          gpu.release(stats, ...parts);
+          releaseGradients(gpu, gradients);
           gradients = newGradients();
           params = trainedParameters(model, gradients);
           if (Math.round(-Math.log2(lrScale)) >= divergencePolicy.maxLrHalvings) {
             guard.release();
-            gpu.release(...gradientList(gradients));
+            releaseGradients(gpu, gradients);
             const lastGood = await checkpoint();
-            for (const a of adam.values()) gpu.release(a.m, a.v);
+            releaseAdamWStates(gpu, adamStates);
             throw new TrainingDivergedError(step + 1, reason, lr, lastGood);
           }
           rolledBack.push({ reason, lr });
@@ -310,7 +332,8 @@ export async function trainModel(
         }
         normBefore = normAfter;
       }
-      gpu.release(stats, ...parts, ...grads);
+      gpu.release(stats, ...parts);
+      releaseGradients(gpu, gradients);
       gradients = newGradients();
       params = trainedParameters(model, gradients);
     }
@@ -329,9 +352,9 @@ export async function trainModel(
     }
   }
   guard.release();
-  gpu.release(...gradientList(gradients));
+  releaseGradients(gpu, gradients);
   const final = await checkpoint();
-  for (const s of adam.values()) gpu.release(s.m, s.v);
+  releaseAdamWStates(gpu, adamStates);
   return { lora, history, checkpoint: final, cancelled };
 }
 

@@ -109,6 +109,22 @@ describe("matmul", () => {
     await expectMatmul(gpu, { m: 67, k: 45, n: 36, transB: true }, "outer", gpu.hasF16);
   });
 
+  it("the in-place outer-product kernel takes any m and k, every orientation, batched and shared, f16 b", async () => {
+    const gpu = await testGpu();
+    const cases: Case[] = [
+      { m: 67, k: 45, n: 36 },
+      { m: 1, k: 3, n: 4 },
+      { m: 9, k: 7, n: 8 },
+      { m: 130, k: 257, n: 12 },
+      { m: 13, k: 20, n: 24, batch: 3 },
+      { m: 13, k: 21, n: 24, batch: 3, shared: "b" },
+      { m: 7, k: 16, n: 8, batch: 3, shared: "a" },
+    ];
+    for (const c of cases) for (const o of orientations) await expectMatmul(gpu, { ...c, ...o }, "inplace");
+    await expectMatmul(gpu, { m: 67, k: 45, n: 36, transB: true }, "inplace", gpu.hasF16);
+    await expectMatmul(gpu, { m: 67, k: 45, n: 36, transA: true }, "inplace", gpu.hasF16);
+  });
+
   it("batched, with b shared by the batch, and with a shared by the batch", async () => {
     const gpu = await testGpu();
     const cases: Case[] = [
@@ -133,6 +149,7 @@ describe("matmul", () => {
       [6, 40, 12, "vec4", true],
       [67, 40, 12, "vec4", true],
       [67, 45, 12, "outer", false],
+      [67, 45, 12, "inplace", true],
       [20, 12, 8, "vec4", false],
     ] as const) {
       const a = randn(m * k, 1);

@@ -15,6 +15,8 @@ describe("rmsnorm", () => {
     [45, 33],
     [7, 257],
     [2, 1000],
+    [1030, 20],
+    [9, 3000],
   ])("forward and backward match the CPU reference (rows %i, dim %i)", async (rows, dim) => {
     const gpu = await testGpu();
     const x = randn(rows * dim, rows * 31 + dim, 2);
@@ -31,6 +33,32 @@ describe("rmsnorm", () => {
     expectClose(await gpu.read(dx), ref.dx, 1e-4, 1e-5, "dx");
     expectClose(await gpu.read(dw), ref.dw, 1e-4, 1e-5, "dw");
     gpu.release(xt, wt, y, rstd, dyt, dx, dw);
+  });
+
+  it("backward adds dx into a given tensor, and skips dw when it is not wanted", async () => {
+    const gpu = await testGpu();
+    const [rows, dim] = [5, 67];
+    const x = randn(rows * dim, 4, 2);
+    const w = randn(dim, 5);
+    const dy = randn(rows * dim, 6);
+    const into = randn(rows * dim, 7);
+    const xt = gpu.upload(x, [rows, dim]);
+    const wt = gpu.upload(w, [dim]);
+    const dyt = gpu.upload(dy, [rows, dim]);
+    const intot = gpu.upload(into, [rows, dim]);
+    const { y, rstd } = rmsNorm(gpu, xt, wt, 1e-5);
+    const { dx, dw } = rmsNormBackward(gpu, dyt, wt, { x: xt, rstd }, { accumulateDx: intot, weightGrad: false });
+    expect(dx).toBe(intot);
+    expect(dw).toBeUndefined();
+    const ref = rmsNormBackwardCpu(x, w, dy, rows, dim, 1e-5);
+    expectClose(
+      await gpu.read(dx),
+      ref.dx.map((v, i) => v + into[i]),
+      1e-4,
+      1e-5,
+      "dx + into",
+    );
+    gpu.release(xt, wt, dyt, intot, y, rstd);
   });
 
   it("CPU backward equals finite differences of the CPU forward", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createKvCache } from "../../src/ops/attention";
-import { rope, ropeBackward, ropeBackwardCpu, ropeCpu, ropeIntoCache, ropeInverseFrequencies } from "../../src/ops/rope";
+import { rope, ropeBackward, ropeBackwardCpu, ropeCpu, ropeIntoCache, ropeInverseFrequencies, ropePair } from "../../src/ops/rope";
 import { testGpu } from "../gpu-harness";
 import { dot, expectClose, finiteDifferences, randn, rng } from "../numerics";
 
@@ -202,6 +202,32 @@ describe("rope", () => {
     expectClose(await gpu.read(y), ropeCpu(x, positions, invFreq, dims), 0, atol, "y");
     gpu.release(xt, pt, ft, y);
   });
+
+  it.each([false, true])(
+    "ropePair rotates q and k (any head counts) in one launch as rope and ropeBackward do (interleaved %s)",
+    async (interleaved) => {
+      const gpu = await testGpu();
+      const [rows, qHeads, kHeads, headDim] = [7, 3, 1, 6];
+      const q = randn(rows * qHeads * headDim, 21);
+      const k = randn(rows * kHeads * headDim, 22);
+      const positions = randomPositions(rows, 23, 500);
+      const invFreq = ropeInverseFrequencies({ headDim, theta: 10000, interleaved });
+      const qt = gpu.upload(q, [rows, qHeads, headDim]);
+      const kt = gpu.upload(k, [rows, kHeads, headDim]);
+      const pt = gpu.upload(positions, [rows]);
+      const ft = gpu.upload(invFreq, [headDim / 2]);
+      for (const sign of [1, -1] as const) {
+        const [yq, yk] = ropePair(gpu, qt, kt, pt, ft, interleaved, sign);
+        const one = sign > 0 ? rope : ropeBackward;
+        const [rq, rk] = [one(gpu, qt, pt, ft, interleaved), one(gpu, kt, pt, ft, interleaved)];
+        // The same f32 arithmetic per pair: equal bit for bit.
+        expect(Array.from(await gpu.read(yq))).toEqual(Array.from(await gpu.read(rq)));
+        expect(Array.from(await gpu.read(yk))).toEqual(Array.from(await gpu.read(rk)));
+        gpu.release(yq, yk, rq, rk);
+      }
+      gpu.release(qt, kt, pt, ft);
+    },
+  );
 
   it("rejects mismatched positions and frequencies, naming them", async () => {
     const gpu = await testGpu();
