@@ -119,7 +119,7 @@ export async function distillDataset(
     options.signal?.throwIfAborted();
     const batch = pending.map((index, row) => {
       const record = records[index];
-      const rules = { kind: options.kind, mentions: options.mentions, answers: record.answers };
+      const rules = { kind: options.kind, mentions: options.mentions };
       const example = distilledExample(index, record, generations[row].text ?? "", template, rules);
       results.set(index, example);
       return example;
@@ -141,7 +141,8 @@ export function distilledExample(
   rules: FilterRules,
 ): DistilledExample {
   const rewrite = `${template.responseOpener.trimEnd()}${generated}`.trim();
-  const verdict = judgeRewrite(rewrite, record.output, rules);
+  // The record's known answers (a generated world knows them) join the rules: the content check.
+  const verdict = judgeRewrite(rewrite, record.output, { ...rules, answers: record.answers });
   const example: DistilledExample = { ...record, index, reference: record.output, rewrite, kept: verdict.kept };
   if (verdict.kept) example.output = rewrite;
   else Object.assign(example, { reason: verdict.reason, detail: verdict.detail });

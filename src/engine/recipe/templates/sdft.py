@@ -13,6 +13,7 @@ JavaScript and Python disagree on some text primitives (what counts as white spa
 
 import math
 import re
+import unicodedata
 from decimal import Decimal
 
 # ECMAScript's WhiteSpace and LineTerminator code points: what String.prototype.trim and \s use.
@@ -90,6 +91,26 @@ def answers_match(extracted, reference):
     return extracted is not None and normalize_answer(extracted) == normalize_answer(reference)
 
 
+def _letter_or_number(ch):
+    """JavaScript's [\\p{L}\\p{N}]: any Unicode letter or number."""
+    return unicodedata.category(ch)[0] in "LN"
+
+
+def mentions_whole(text, phrase):
+    """Whether text names phrase as whole words, any case, white space runs matching any run."""
+    words = [re.escape(w) for w in _JS_SPACE_RUN.split(js_trim(phrase))]
+    pattern = re.compile(("[" + re.escape(JS_SPACE) + "]+").join(words), re.IGNORECASE)
+    for start in range(len(text) + 1):
+        found = pattern.match(text, start)
+        if found is None:
+            continue
+        before_ok = start == 0 or not _letter_or_number(text[start - 1])
+        after_ok = found.end() == len(text) or not _letter_or_number(text[found.end()])
+        if before_ok and after_ok:
+            return True
+    return False
+
+
 # --- src/distill/rewrite-filter.ts ------------------------------------------------------------
 
 
@@ -103,7 +124,8 @@ def reference_final_answer(reference):
 
 
 def judge_rewrite(rewrite, reference, rules):
-    """rules: {"kind": "general" | "math", "mentions": [phrases]}. Returns {"kept": bool[, "reason", "detail"]}."""
+    """rules: {"kind": "general" | "math", "mentions": [phrases], "answers": [what a correct general
+    response names] (optional)}. Returns {"kept": bool[, "reason", "detail"]}."""
     if js_trim(rewrite) == "":
         return {"kept": False, "reason": "empty", "detail": "the rewrite is empty"}
     lower = rewrite.lower()
@@ -125,6 +147,14 @@ def judge_rewrite(rewrite, reference, rules):
                 "kept": False,
                 "reason": "answer-mismatch",
                 "detail": "last number %s \u2260 reference answer %s" % (shown, expected),
+            }
+    if rules["kind"] == "general":
+        missing = [a for a in rules.get("answers") or [] if not mentions_whole(rewrite, a)]
+        if missing:
+            return {
+                "kept": False,
+                "reason": "missing-answer",
+                "detail": "does not mention " + ", ".join('"%s"' % m for m in missing),
             }
     return {"kept": True}
 
@@ -156,7 +186,7 @@ def render_prompt(template, record, apply_chat_template=None):
 def distilled_example(index, record, generated, template, rules):
     """One finished example: the opener plus what the teacher wrote, kept or replaced by the reference."""
     rewrite = js_trim(js_trim_end(template["responseOpener"]) + generated)
-    verdict = judge_rewrite(rewrite, record["output"], rules)
+    verdict = judge_rewrite(rewrite, record["output"], dict(rules, answers=record.get("answers")))
     example = dict(record)
     example.update({"index": index, "reference": record["output"], "rewrite": rewrite, "kept": verdict["kept"]})
     if verdict["kept"]:
