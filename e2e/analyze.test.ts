@@ -65,6 +65,14 @@ describe.skipIf(!hasStories260k)("analyze and prune", () => {
     const pngBytes = await readFile((await (await png).path()) ?? "");
     expect([...pngBytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(pngBytes.length).toBeGreaterThan(1000);
+    const influence = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Block Influence CSV" }).click();
+    const influenceCsv = (await readFile((await (await influence).path()) ?? "", "utf8")).trim().split("\n");
+    expect(influenceCsv[0]).toBe("block,block_influence");
+    expect(influenceCsv.slice(1).map((row) => Number(row.split(",")[0]))).toEqual([0, 1, 2, 3, 4]);
+    const influencePng = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Block Influence PNG" }).click();
+    expect([...(await readFile((await (await influencePng).path()) ?? "")).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     await page.screenshot({ path: `${artifactsDir}/analyze-heatmap.png`, fullPage: true });
 
     await heatmap.locator('button[data-l="1"][data-n="2"]').click();

@@ -1,5 +1,6 @@
 /**
- * The layer analysis as files other tools read: the CLI's JSON and PruneMe's `layer_distances.csv`.
+ * The layer analysis as files other tools read: the CLI's JSON, PruneMe's `layer_distances.csv` and
+ * the Block Influence per block (`block_influence.csv`).
  *
  * PruneMe's indexing (arcee-ai/PruneMe, compute_block.py / layer_similarity.py): it takes HF's
  * `output_hidden_states` (L + 1 states: the embedding output, then each block's output), drops the
@@ -38,4 +39,9 @@ export function layerDistancesCsv(analysis: LayerAnalysis): string {
     });
   });
   return `${lines.join("\n")}\n`;
+}
+
+/** ShortGPT's Block Influence per block: `block,block_influence`, block 0-based as in the heatmap. */
+export function blockInfluenceCsv(analysis: Pick<LayerAnalysis, "blockInfluence">): string {
+  return `${["block,block_influence", ...analysis.blockInfluence.map((bi, l) => `${l},${bi}`)].join("\n")}\n`;
 }

@@ -3,6 +3,9 @@
  * MessagePort). Each call carries an id; the callee may send progress events before its one
  * result; the caller may cancel; failures come back as values `{ name, message }` — a call's
  * promise never rejects, so a failed job can never become an unhandled rejection.
+ * Why not comlink: its proxies give a call one result, while a job here streams typed progress
+ * events, is cancelled through the engine's own AbortSignal, and returns errors as values; wrapping
+ * that in comlink callbacks would add a dependency and keep all of this code.
  */
 import { CancelledError, type Job } from "../engine/job";
 

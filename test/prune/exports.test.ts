@@ -10,7 +10,7 @@ import { dropBlocksFromWeights } from "../../src/prune/drop-blocks";
 import { heatmapColor, heatmapSvg } from "../../src/prune/heatmap-svg";
 import { hfFolderFiles } from "../../src/prune/hf-folder-export";
 import type { LayerAnalysis } from "../../src/prune/layer-analysis";
-import { layerAnalysisJson, layerDistancesCsv } from "../../src/prune/layer-analysis-files";
+import { blockInfluenceCsv, layerAnalysisJson, layerDistancesCsv } from "../../src/prune/layer-analysis-files";
 import { mergekitSliceYaml } from "../../src/prune/mergekit-slice";
 import { llamaTokenizerFiles } from "../model/tokenizer-fixtures";
 import { expectClose } from "../numerics";
@@ -40,6 +40,10 @@ describe("layer analysis files", () => {
     expect(layerDistancesCsv(analysis)).toBe(
       ["block_start,block_end,average_distance", "0,1,0.1", "1,2,0.11", "2,3,0.12", "0,2,0.2", "1,3,0.21", "0,3,0.3", ""].join("\n"),
     );
+  });
+
+  it("Block Influence CSV has one row per block, 0-based as in the heatmap", () => {
+    expect(blockInfluenceCsv(analysis)).toBe(["block,block_influence", "0,0.5", "1,0.25", "2,0.125", ""].join("\n"));
   });
 
   it("mergekit passthrough YAML keeps [0, l) and [l + n, L), leaving out empty slices", () => {
